@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from tongban.access import service
+from tongban.access.dependencies import CurrentActor
+from tongban.access.schemas import TokenRequest, TokenResponse, UserRead
+from tongban.config import get_settings
+from tongban.deps import SessionDep
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post("/auth/token", response_model=TokenResponse)
+def create_token(body: TokenRequest, session: SessionDep) -> TokenResponse:
+    actor = service.authenticate(session, username=body.username, password=body.password)
+    return TokenResponse(
+        access_token=service.issue_token(actor),
+        expires_in=get_settings().token_ttl_seconds,
+        role=actor.role.value,
+    )
+
+
+@router.get("/auth/me", response_model=UserRead)
+def me(actor: CurrentActor) -> UserRead:
+    return UserRead(
+        id=actor.user_id,
+        username=actor.username,
+        role=actor.role.value,
+        display_name=actor.display_name,
+        region_code=actor.region_code,
+        department_code=actor.department_code,
+    )

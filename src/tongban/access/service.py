@@ -1,0 +1,154 @@
+"""Users, passwords, API tokens and the Actor the other domains see."""
+
+from __future__ import annotations
+
+import contextlib
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from tongban.access import repository
+from tongban.access.models import User
+from tongban.access.rules import Actor, Role, password_problems
+from tongban.config import get_settings
+from tongban.errors import Conflict, DomainError, Invalid
+from tongban.kit.ids import is_valid_id_number, normalize_id_number
+from tongban.regions import service as regions_service
+
+_hasher = PasswordHasher()
+# Verifying against this keeps the time of a failed login the same for unknown users.
+_DUMMY_HASH = _hasher.hash("tongban-dummy-password")
+
+UNAUTHENTICATED = DomainError(
+    "unauthenticated",
+    "请先登录，或登录已过期。",
+    "Please sign in; the session or token is missing or expired.",
+    status=401,
+)
+BAD_CREDENTIALS = DomainError(
+    "bad_credentials", "用户名或密码错误。", "Wrong username or password.", status=401
+)
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    display_name: str = "",
+    region_code: str | None = None,
+    department_code: str | None = None,
+    id_number: str | None = None,
+    phone: str | None = None,
+) -> User:
+    try:
+        role_value = Role(role)
+    except ValueError:
+        raise Invalid(
+            "unknown_role",
+            f"未知角色：{role}（可选：{', '.join(r.value for r in Role)}）",
+            f"Unknown role: {role} (one of {', '.join(r.value for r in Role)})",
+        ) from None
+    if problems := password_problems(password):
+        raise Invalid(
+            "weak_password",
+            "密码至少 8 位，且须同时包含字母和数字。",
+            "Passwords need at least 8 characters with both letters and digits.",
+            details={"problems": problems},
+        )
+    if repository.by_username(session, username):
+        raise Conflict("username_taken", f"用户名已存在：{username}", f"Username taken: {username}")
+    if region_code:
+        regions_service.get_region(session, region_code)
+    if department_code:
+        department = regions_service.get_department(session, department_code)
+        region_code = region_code or department.region_code
+    if role_value == Role.REVIEWER and not department_code:
+        raise Invalid(
+            "department_required",
+            "部门审批人员必须指定所属部门。",
+            "A department reviewer needs a department.",
+        )
+    if role_value in (Role.CLERK, Role.ADMIN) and not region_code:
+        region_code = get_settings().center_region
+    if id_number is not None:
+        id_number = normalize_id_number(id_number)
+        if not is_valid_id_number(id_number):
+            raise Invalid(
+                "invalid_id_number", "身份证号码校验未通过。", "Identity number check failed."
+            )
+    user = User(
+        username=username,
+        password_hash=_hasher.hash(password),
+        role=role_value.value,
+        display_name=display_name or username,
+        region_code=region_code,
+        department_code=department_code,
+        id_number=id_number,
+        phone=phone,
+    )
+    return repository.add(session, user)
+
+
+def authenticate(session: Session, *, username: str, password: str) -> Actor:
+    user = repository.by_username(session, username)
+    if user is None or not user.active:
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
+        raise BAD_CREDENTIALS
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise BAD_CREDENTIALS from None
+    return actor_for(user)
+
+
+def actor_for(user: User) -> Actor:
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        display_name=user.display_name,
+        region_code=user.region_code,
+        department_code=user.department_code,
+    )
+
+
+def actor_by_id(session: Session, user_id: int) -> Actor | None:
+    user = repository.by_id(session, user_id)
+    if user is None or not user.active:
+        return None
+    return actor_for(user)
+
+
+def applicant_id_number(session: Session, user_id: int) -> str | None:
+    user = repository.by_id(session, user_id)
+    return user.id_number if user else None
+
+
+def user_id_for_identity(session: Session, *, id_number: str) -> int | None:
+    """The registered applicant with this identity number, so a window filing shows in 我的办件."""
+    user = repository.applicant_by_id_number(session, id_number)
+    return user.id if user else None
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().resolved_secret_key(), salt="tongban-api-token")
+
+
+def issue_token(actor: Actor) -> str:
+    return _serializer().dumps({"uid": actor.user_id})
+
+
+def actor_from_token(session: Session, token: str) -> Actor:
+    try:
+        data = _serializer().loads(token, max_age=get_settings().token_ttl_seconds)
+    except (SignatureExpired, BadSignature):
+        raise UNAUTHENTICATED from None
+    actor = actor_by_id(session, int(data["uid"]))
+    if actor is None:
+        raise UNAUTHENTICATED
+    return actor

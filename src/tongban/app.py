@@ -1,0 +1,210 @@
+"""create_app(): middleware, error handlers and routers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from tongban import events
+from tongban.api import API_PREFIX, api_routers
+from tongban.config import Settings, get_settings
+from tongban.db import session_factory
+from tongban.errors import Conflict, DomainError
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+HTTP_ERROR_TEXT: dict[int, tuple[str, str, str]] = {
+    404: ("not_found", "页面或资源不存在。", "Not found."),
+    405: ("method_not_allowed", "不支持该请求方法。", "Method not allowed."),
+    413: ("body_too_large", "请求内容过大。", "Request body too large."),
+}
+
+
+class BodySizeLimit:
+    """Reject bodies over the limit before they are read into memory (413)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await _too_large(self.max_bytes)(scope, receive, send)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await _too_large(self.max_bytes)(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return _error_json(
+        DomainError(
+            "body_too_large",
+            f"请求内容超过上限（{limit // (1024 * 1024)} MB）。",
+            f"Request body exceeds the limit ({limit // (1024 * 1024)} MB).",
+            status=413,
+            details={"max_bytes": limit},
+        )
+    )
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                is_docs = scope.get("path", "").startswith(("/docs", "/redoc"))
+                csp = (
+                    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                    "script-src 'self'; form-action 'self'; frame-ancestors 'none'"
+                )
+                if not is_docs:
+                    headers.append((b"content-security-policy", csp.encode()))
+                headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"x-frame-options", b"DENY"))
+                headers.append((b"referrer-policy", b"same-origin"))
+                if self.hsts:
+                    headers.append((b"strict-transport-security", b"max-age=31536000"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _error_json(error: DomainError) -> JSONResponse:
+    return JSONResponse(error.to_dict(), status_code=error.status)
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith(API_PREFIX) and "text/html" in request.headers.get(
+        "accept", ""
+    )
+
+
+def _render(request: Request, error: DomainError) -> Response:
+    if _wants_html(request):
+        from tongban.web.rendering import render_error
+
+        return render_error(request, error)
+    return _error_json(error)
+
+
+def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        error = DomainError(
+            "malformed_json",
+            "请求体不是合法的 JSON。",
+            "The request body is not valid JSON.",
+            status=400,
+            details=_jsonable(errors),
+        )
+    else:
+        error = DomainError(
+            "invalid_request",
+            "请求参数有误，请检查标出的字段。",
+            "The request is invalid; see the listed fields.",
+            status=422,
+            details=_jsonable(errors),
+        )
+    return _render(request, error)
+
+
+def _jsonable(errors: Any) -> Any:
+    return json.loads(json.dumps(errors, default=str, ensure_ascii=False))
+
+
+def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    code, zh, en = HTTP_ERROR_TEXT.get(
+        exc.status_code, ("http_error", str(exc.detail), str(exc.detail))
+    )
+    return _render(request, DomainError(code, zh, en, status=exc.status_code))
+
+
+def _conflict(request: Request, exc: Exception) -> Response:
+    return _render(
+        request,
+        Conflict(
+            "concurrent_update",
+            "数据已被他人修改，请刷新后重试。",
+            "The record was changed by someone else; reload and try again.",
+        ),
+    )
+
+
+def create_app(database_url: str | None = None, settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="tongban 通办 API",
+        version="0.1.0",
+        description="一网通办 integrated government-service platform",
+    )
+    app.state.settings = settings
+    app.state.database_url = database_url or settings.database_url
+    app.state.session_factory = session_factory(app.state.database_url)
+    events.register_handlers()
+
+    app.add_exception_handler(DomainError, lambda r, e: _render(r, e))  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StaleDataError, _conflict)
+    app.add_exception_handler(IntegrityError, _conflict)
+
+    for router in api_routers():
+        app.include_router(router, prefix=API_PREFIX)
+    from tongban.web import routers as web_routers
+
+    for router in web_routers():
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie="tongban_session",
+        max_age=settings.session_ttl_seconds,
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,179 @@
+"""Cases contract: what the API, the web pages and later domains read about cases."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ApplicantKind = Literal["person", "enterprise"]
+Channel = Literal["online", "window"]
+ClockStatus = Literal["not_started", "normal", "warning", "overdue", "paused", "stopped"]
+
+
+class ApplicantIn(BaseModel):
+    kind: ApplicantKind = "person"
+    name: str = Field(min_length=1, max_length=64)
+    id_number: str | None = Field(None, description="居民身份证号 (person)")
+    credit_code: str | None = Field(None, description="统一社会信用代码 (enterprise)")
+    phone: str | None = Field(None, max_length=20)
+    contact_name: str | None = Field(None, max_length=64)
+
+
+class MaterialIn(BaseModel):
+    requirement_id: int
+    upload_id: str
+
+
+class CaseCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_code: str | None = None
+    bundle_code: str | None = None
+    applicant: ApplicantIn
+    form: dict[str, Any] = {}
+    materials: list[MaterialIn] = []
+    channel: Channel = "online"
+
+    @model_validator(mode="after")
+    def _one_target(self) -> CaseCreate:
+        if bool(self.item_code) == bool(self.bundle_code):
+            raise ValueError("give exactly one of item_code or bundle_code")
+        return self
+
+
+class ActionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: str
+    version: int | None = Field(None, description="the case version you saw (optimistic locking)")
+    note: str = Field("", max_length=2000)
+    payload: dict[str, Any] = {}
+
+
+class UploadRead(BaseModel):
+    upload_id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class TaskRead(BaseModel):
+    id: int
+    item_code: str
+    item_name: str
+    department_code: str
+    department_name: str
+    state: str
+    state_label: str
+    note: str
+    decided_at: datetime | None
+
+
+class MaterialRead(BaseModel):
+    id: int
+    requirement_id: int
+    requirement_name: str
+    item_code: str
+    filename: str
+    content_type: str
+    size: int
+    status: str
+    status_label: str
+
+
+class EventRead(BaseModel):
+    seq: int
+    at: datetime
+    actor_name: str
+    actor_role: str
+    action: str
+    action_label: str
+    from_state: str | None
+    to_state: str
+    national_code: int | None
+    note: str
+    payload: dict[str, Any]
+
+
+class ClockRead(BaseModel):
+    status: ClockStatus
+    status_label: str
+    accepted_on: date | None
+    deadline_on: date | None
+    statutory_deadline_on: date | None
+    remaining_workdays: int | None
+    paused_workdays: int
+    provisional: bool
+    limit_days: int
+
+
+class CaseSummary(BaseModel):
+    case_no: str
+    title: str
+    state: str
+    state_label: str
+    applicant_name: str
+    channel: Channel
+    submitted_at: datetime
+    department_name: str
+    clock: ClockRead
+    version: int
+
+
+class CaseDetail(CaseSummary):
+    query_code: str | None
+    item_code: str | None
+    bundle_code: str | None
+    applicant_kind: ApplicantKind
+    applicant_id_masked: str
+    applicant_phone_masked: str
+    form: dict[str, Any]
+    tasks: list[TaskRead]
+    materials: list[MaterialRead]
+    events: list[EventRead]
+    allowed_actions: list[str]
+    decision: str | None
+    decision_note: str
+    delivery_method: str | None
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    total: int
+    page: int
+    size: int
+
+
+class TaskQueueEntry(BaseModel):
+    task_id: int
+    case_no: str
+    title: str
+    item_name: str
+    department_name: str
+    task_state: str
+    case_state: str
+    clock: ClockRead
+    version: int
+
+
+class TaskPage(BaseModel):
+    items: list[TaskQueueEntry]
+    total: int
+    page: int
+    size: int
+
+
+class ProgressRead(BaseModel):
+    """Public progress: no personal data beyond the masked name."""
+
+    case_no: str
+    title: str
+    state: str
+    state_label: str
+    applicant_name_masked: str
+    submitted_at: datetime
+    clock: ClockRead
+    timeline: list[EventRead]

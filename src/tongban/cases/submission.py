@@ -1,0 +1,229 @@
+"""Submitting a case: validate the applicant, the form and the materials, then number it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from sqlalchemy.orm import Session
+
+from tongban.access.rules import Actor, Role
+from tongban.cases import repository
+from tongban.cases.models import Case, CaseMaterial, Upload
+from tongban.cases.schemas import ApplicantIn, CaseCreate
+from tongban.catalog import service as catalog_service
+from tongban.catalog.schemas import ItemRead, MaterialRead
+from tongban.config import get_settings
+from tongban.errors import DomainError, Invalid, NotFound
+from tongban.kit.clock import to_local
+from tongban.kit.ids import is_valid_id_number, is_valid_uscc, normalize_id_number
+
+
+@dataclass(frozen=True)
+class Target:
+    """What is being applied for: one item, or a bundle of items (一件事)."""
+
+    title: str
+    item_code: str | None
+    bundle_code: str | None
+    items: list[ItemRead]
+    limit_days: int
+    statutory_days: int
+    lead_department_code: str
+    lead_department_name: str
+    region_code: str
+
+
+def resolve_target(session: Session, data: CaseCreate) -> Target:
+    if data.item_code:
+        item = catalog_service.get_item(session, code=data.item_code)
+        return Target(
+            item.name,
+            item.code,
+            None,
+            [item],
+            item.promised_limit_days,
+            item.statutory_limit_days,
+            item.department_code,
+            item.department_name,
+            item.region_code,
+        )
+    bundle = catalog_service.get_bundle(session, code=data.bundle_code or "")
+    lead = next(
+        (i for i in bundle.items if i.department_code == bundle.lead_department_code),
+        bundle.items[0],
+    )
+    return Target(
+        bundle.name,
+        None,
+        bundle.code,
+        bundle.items,
+        bundle.promised_limit_days,
+        bundle.statutory_limit_days,
+        lead.department_code,
+        lead.department_name,
+        lead.region_code,
+    )
+
+
+def request_hash(data: CaseCreate) -> str:
+    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def applicant_identity(applicant: ApplicantIn) -> str:
+    if applicant.kind == "person":
+        number = normalize_id_number(applicant.id_number or "")
+        if not is_valid_id_number(number):
+            raise Invalid(
+                "invalid_id_number",
+                "身份证号码无效：请核对 18 位号码及最后一位校验码。",
+                "Invalid identity number: check the 18 digits and the final check character.",
+                details={"field": "applicant.id_number"},
+            )
+        return number
+    code = (applicant.credit_code or "").strip().upper()
+    if not is_valid_uscc(code):
+        raise Invalid(
+            "invalid_credit_code",
+            "统一社会信用代码无效：请核对 18 位代码及校验位。",
+            "Invalid unified social credit code.",
+            details={"field": "applicant.credit_code"},
+        )
+    return code
+
+
+def validate_form(target: Target, form: dict[str, Any]) -> None:
+    schema = merged_schema(target.items)
+    problems = [
+        {
+            "field": ".".join(str(p) for p in error.absolute_path) or _missing_field(error.message),
+            "message": error.message,
+        }
+        for error in Draft202012Validator(schema).iter_errors(form)
+    ]
+    if problems:
+        raise Invalid(
+            "invalid_form",
+            "申请表填写有误，请检查标出的字段。",
+            "The application form has errors; see the listed fields.",
+            details=problems,
+        )
+
+
+def _missing_field(message: str) -> str:
+    return message.split("'")[1] if "'" in message else ""
+
+
+def merged_schema(items: list[ItemRead]) -> dict[str, Any]:
+    """A bundle's form is the union of its items' forms (shared fields asked once)."""
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for item in items:
+        schema = item.form_schema or {}
+        properties.update(schema.get("properties", {}))
+        required += [r for r in schema.get("required", []) if r not in required]
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": required,
+        "additionalProperties": False,
+    }
+
+
+def requirements_of(target: Target) -> dict[int, tuple[ItemRead, MaterialRead]]:
+    return {m.id: (item, m) for item in target.items for m in item.materials}
+
+
+def must_upload(material: MaterialRead) -> bool:
+    """Required materials, unless shared data replaces them (免提交) or they may follow (容缺)."""
+    return material.necessity == "required" and not material.replaced_by
+
+
+def attach_materials(
+    session: Session,
+    *,
+    actor: Actor,
+    case: Case,
+    target: Target,
+    materials: list[Any],
+    require_complete: bool,
+) -> None:
+    requirements = requirements_of(target)
+    total = 0
+    seen: set[int] = set()
+    for entry in materials:
+        if entry.requirement_id not in requirements:
+            raise Invalid(
+                "unknown_material_requirement",
+                f"该事项没有编号为 {entry.requirement_id} 的申请材料。",
+                f"No material requirement {entry.requirement_id} for this application.",
+                details={"requirement_id": entry.requirement_id},
+            )
+        upload = own_upload(session, actor, entry.upload_id)
+        total += upload.size
+        item, requirement = requirements[entry.requirement_id]
+        seen.add(requirement.id)
+        upload.case_id = case.id
+        session.add(
+            CaseMaterial(
+                case_id=case.id,
+                requirement_id=requirement.id,
+                requirement_name=requirement.name,
+                item_code=item.code,
+                upload_id=upload.id,
+            )
+        )
+    limit = get_settings().max_case_upload_bytes
+    if total > limit:
+        raise DomainError(
+            "case_uploads_too_large",
+            f"本件材料总大小超过上限（{limit // (1024 * 1024)} MB）。",
+            f"The materials of one case exceed {limit // (1024 * 1024)} MB in total.",
+            status=413,
+        )
+    missing = [m.name for _, m in requirements.values() if must_upload(m) and m.id not in seen]
+    if missing and require_complete:
+        raise Invalid(
+            "missing_material",
+            "缺少必要的申请材料：" + "、".join(missing),
+            "Required materials are missing: " + ", ".join(missing),
+            details={"missing": missing},
+        )
+
+
+def own_upload(session: Session, actor: Actor, token: str) -> Upload:
+    upload = repository.upload_by_token(session, token)
+    if upload is None or upload.owner_user_id != actor.user_id or upload.case_id is not None:
+        raise NotFound(
+            "upload_not_found",
+            f"找不到已上传的文件：{token}",
+            f"Upload not found (or already used): {token}",
+        )
+    return upload
+
+
+def channel_for(actor: Actor, requested: str) -> str:
+    if actor.role == Role.CLERK:
+        return "window"
+    if requested != "online":
+        raise Invalid(
+            "channel_not_allowed",
+            "申请人只能通过网上渠道提交；窗口代办请由窗口人员录入。",
+            "Applicants submit online; window filing is done by a clerk.",
+        )
+    return "online"
+
+
+def new_case_no(session: Session, region_code: str, submitted_at: Any) -> str:
+    day = to_local(submitted_at).strftime("%Y%m%d")
+    sequence = repository.next_sequence(session, region_code, day)
+    return f"{region_code}-{day}-{sequence:06d}"
+
+
+def new_query_code() -> str:
+    return "".join(secrets.choice("23456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(6))

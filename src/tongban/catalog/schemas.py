@@ -1,0 +1,134 @@
+"""Catalog contract: what other domains and the web layer read about items and bundles."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ItemType = Literal["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "20"]
+MaterialForm = Literal["original", "copy", "electronic"]  # 原件 / 复印件 / 电子
+Necessity = Literal["required", "conditional", "deferrable"]  # 必要 / 情形必要 / 容缺
+OnlineDepth = Literal["offline", "info", "online_apply", "full_online"]
+# 无 / 全程网办 / 异地代收代办 / 多地联办
+CrossProvinceMode = Literal["none", "full_online", "proxy", "multi_site"]
+
+
+class MaterialBase(BaseModel):
+    code: str = Field(description="stable within the item, e.g. M01")
+    name: str
+    form: MaterialForm = "original"
+    copies: int = Field(1, ge=0)
+    necessity: Necessity = "required"
+    condition: str = ""
+    blank_form_ref: str | None = None
+    sample_ref: str | None = None
+    acceptance_standard: str = ""
+    legal_basis: str = ""
+    replaced_by: str | None = Field(
+        None, description="shared-data service that replaces it (免提交)"
+    )
+
+
+class MaterialCreate(MaterialBase):
+    pass
+
+
+class MaterialRead(MaterialBase):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+
+
+class ItemBase(BaseModel):
+    code: str = Field(description="实施编码, opaque string")
+    basic_code: str = ""
+    name: str
+    aliases: list[str] = []
+    item_type: ItemType
+    department_code: str
+    joint_department_codes: list[str] = []
+    service_objects: list[str] = ["1"]
+    legal_basis: str
+    statutory_limit_days: int = Field(ge=0)
+    promised_limit_days: int = Field(ge=0)
+    limit_note: str = ""
+    acceptance_conditions: str = ""
+    fee_fen: int = Field(0, ge=0)
+    fee_note: str = ""
+    visits_required: int = Field(0, ge=0)
+    visit_reason: str = ""
+    channels: list[str] = ["1", "2"]
+    online_depth: OnlineDepth = "online_apply"
+    cross_province_mode: CrossProvinceMode = "none"
+    accepts_mail: bool = False
+    process: list[str] = []
+    guide: str = ""
+    location: str = ""
+    hours: str = ""
+    phone: str = ""
+    result_name: str = ""
+    faq: list[dict[str, str]] = []
+    form_schema: dict[str, Any] = {"type": "object", "properties": {}}
+
+
+class ItemCreate(ItemBase):
+    materials: list[MaterialCreate] = []
+
+
+class ItemRead(ItemBase):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    department_name: str
+    region_code: str
+    materials: list[MaterialRead]
+    version: int
+    active: bool
+
+    @property
+    def is_immediate(self) -> bool:
+        """即办件: the promised limit is 0 working days."""
+        return self.promised_limit_days == 0
+
+
+class ItemSummary(BaseModel):
+    code: str
+    name: str
+    item_type: ItemType
+    department_code: str
+    department_name: str
+    promised_limit_days: int
+    visits_required: int
+    online_depth: OnlineDepth
+    score: float = 0.0
+
+
+class ItemPage(BaseModel):
+    items: list[ItemSummary]
+    total: int
+    page: int
+    size: int
+
+
+class BundleCreate(BaseModel):
+    code: str
+    name: str
+    aliases: list[str] = []
+    description: str = ""
+    item_codes: list[str]
+    promised_limit_days: int = Field(ge=0)
+    statutory_limit_days: int = Field(ge=0)
+    lead_department_code: str
+
+
+class BundleRead(BaseModel):
+    id: int
+    code: str
+    name: str
+    aliases: list[str]
+    description: str
+    promised_limit_days: int
+    statutory_limit_days: int
+    lead_department_code: str
+    items: list[ItemRead]

@@ -1,0 +1,175 @@
+"""The `tongban` command: serve, db, demo, users, workdays."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tongban.errors import DomainError
+
+app = typer.Typer(no_args_is_help=True, help="tongban 通办 — 一网通办 platform")
+db_app = typer.Typer(no_args_is_help=True, help="Database migrations")
+demo_app = typer.Typer(no_args_is_help=True, help="The demo county (彭阳县)")
+users_app = typer.Typer(no_args_is_help=True, help="User accounts")
+workdays_app = typer.Typer(no_args_is_help=True, help="Working-day calendar (工作日)")
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(users_app, name="users")
+app.add_typer(workdays_app, name="workdays")
+
+
+def _fail(error: DomainError) -> None:
+    typer.secho(
+        f"错误 {error.code}: {error.message_zh}\nerror {error.code}: {error.message_en}",
+        fg="red",
+        err=True,
+    )
+    raise typer.Exit(2)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="bind address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes (stateless)")] = 1,
+) -> None:
+    """Run the web server (portal, workbench and /api/v1)."""
+    import uvicorn
+
+    from tongban.config import get_settings
+
+    get_settings().resolved_secret_key()  # create the shared key before workers fork
+    uvicorn.run(
+        "tongban.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations to TONGBAN_DATABASE_URL."""
+    from tongban.db import upgrade
+
+    upgrade()
+    typer.echo("database is up to date")
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Migrate, then load the demo county (regions, departments, catalog, users)."""
+    from tongban.db import transaction, upgrade
+    from tongban.demo.cases import load_sample_cases
+    from tongban.demo.loader import load_reference_data
+
+    upgrade()
+    try:
+        with transaction() as session:
+            load_reference_data(session)
+        with transaction() as session:
+            created = load_sample_cases(session)
+    except DomainError as error:
+        _fail(error)
+    typer.echo(f"demo county loaded (彭阳县 640425); sample cases added: {created}")
+    _print_logins()
+
+
+@demo_app.command("run")
+def demo_run(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+) -> None:
+    """Load the demo (idempotent) and serve it on http://HOST:PORT."""
+    demo_load()
+    typer.echo(f"\n打开 / open http://{host}:{port}/")
+    serve(host=host, port=port, workers=1)
+
+
+def _print_logins() -> None:
+    from tongban.demo.loader import DEMO_LOGINS
+
+    typer.echo("\n演示账号 / demo logins:")
+    for username, password, role, description in DEMO_LOGINS:
+        typer.echo(f"  {username:<16} {password:<14} {role:<10} {description}")
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option()],
+    password: Annotated[str, typer.Option()],
+    role: Annotated[str, typer.Option(help="applicant | clerk | reviewer | admin")],
+    region: Annotated[str | None, typer.Option(help="GB/T 2260 region code")] = None,
+    department: Annotated[
+        str | None, typer.Option(help="统一社会信用代码 of the department")
+    ] = None,
+    name: Annotated[str, typer.Option(help="display name")] = "",
+) -> None:
+    """Create a user account."""
+    from tongban.access import service as access_service
+    from tongban.db import transaction
+
+    try:
+        with transaction() as session:
+            user = access_service.create_user(
+                session,
+                username=username,
+                password=password,
+                role=role,
+                display_name=name,
+                region_code=region,
+                department_code=department,
+            )
+            typer.echo(f"created user {user.username} ({user.role}, id {user.id})")
+    except DomainError as error:
+        _fail(error)
+
+
+@workdays_app.command("add")
+def workdays_add(
+    start: Annotated[str, typer.Argument(help="YYYY-MM-DD")],
+    n: Annotated[int, typer.Argument(help="working days to add")],
+) -> None:
+    """Print the date N working days after START (START itself not counted)."""
+    from tongban.db import transaction
+    from tongban.workdays import service as workdays_service
+
+    try:
+        day = date.fromisoformat(start)
+    except ValueError:
+        typer.secho(f"错误：日期格式应为 YYYY-MM-DD / bad date: {start}", fg="red", err=True)
+        raise typer.Exit(2) from None
+    try:
+        with transaction() as session:
+            result = workdays_service.add_workdays(session, start=day, n=n)
+    except DomainError as error:
+        _fail(error)
+    suffix = "  (provisional 暂定: official calendar not loaded)" if result.provisional else ""
+    typer.echo(f"{result.date.isoformat()}{suffix}")
+
+
+@workdays_app.command("load")
+def workdays_load(file: Annotated[Path, typer.Argument(help="official arrangement file")]) -> None:
+    """Load a year's official holiday arrangement; open cases' deadlines are recomputed."""
+    from tongban import events
+    from tongban.db import transaction
+    from tongban.workdays import service as workdays_service
+
+    events.register_handlers()
+    try:
+        with transaction() as session:
+            summary = workdays_service.load_file(session, path=file)
+    except DomainError as error:
+        _fail(error)
+    typer.echo(
+        summary.model_dump_json(indent=2) if hasattr(summary, "model_dump_json") else summary
+    )
+
+
+def main() -> None:
+    app()

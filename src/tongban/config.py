@@ -1,0 +1,52 @@
+"""Runtime configuration, read from the environment (prefix ``TONGBAN_``)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TONGBAN_", env_file=".env", extra="ignore")
+
+    database_url: str = f"sqlite:///{VAR_DIR / 'tongban.db'}"
+    secret_key: str = ""
+    secret_key_file: Path = VAR_DIR / "secret.key"
+    center_region: str = "640425"
+    storage: str = "local"  # "local" or "s3"
+    storage_dir: Path = VAR_DIR / "files"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "tongban"
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_case_upload_bytes: int = 50 * 1024 * 1024
+    max_body_bytes: int = 12 * 1024 * 1024
+    warning_workdays: int = 1
+    token_ttl_seconds: int = 8 * 3600
+    session_ttl_seconds: int = 2 * 3600
+    secure_cookies: bool = False
+    default_locale: str = "zh_CN"
+
+    def resolved_secret_key(self) -> str:
+        """The signing key: configured, or generated once into a file under var/."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.secret_key_file
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

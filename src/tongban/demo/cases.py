@@ -1,0 +1,206 @@
+"""A handful of demo cases in different states, so the workbench has something to show.
+
+Cases are created through the cases service as the demo users (fictional
+people), some with the clock set back so that deadlines are near or past.
+Idempotent: nothing is added when the demo county already has cases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tongban.access import service as access_service
+from tongban.access.rules import Actor
+from tongban.cases import service as case_service
+from tongban.cases.schemas import ActionIn, ApplicantIn, CaseCreate, CaseDetail, MaterialIn
+from tongban.catalog import service as catalog_service
+from tongban.catalog.schemas import ItemRead
+from tongban.kit.clock import frozen, now
+
+# A minimal, valid one-page PDF standing in for a scanned document.
+SAMPLE_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+@dataclass(frozen=True)
+class Story:
+    applicant: str
+    target: str  # item name or bundle name
+    days_ago: int
+    steps: tuple[tuple[str, str, dict[str, Any]], ...]  # (who, action, payload)
+    by_clerk: bool = False
+
+
+STORIES = (
+    Story("applicant_ma", "企业开办", 0, ()),
+    Story("applicant_li", "最低生活保障申请", 12, (("clerk", "accept", {}),)),
+    Story(
+        "applicant_ma",
+        "个体工商户登记",
+        3,
+        (
+            ("clerk", "accept", {}),
+            ("reviewer", "approve_task", {}),
+            ("reviewer", "decide", {"decision": "approve"}),
+            ("clerk", "close", {}),
+            ("clerk", "deliver", {"method": "electronic"}),
+        ),
+    ),
+    Story("applicant_li", "异地就医备案", 0, (("clerk", "start_prereview", {}),), by_clerk=True),
+    Story(
+        "applicant_ma",
+        "食品经营许可",
+        6,
+        (
+            ("clerk", "accept", {}),
+            ("reviewer", "start_special", {"kind": "勘察"}),
+        ),
+    ),
+    Story(
+        "applicant_li",
+        "农机购置补贴申请",
+        1,
+        (("clerk", "request_supplement", {"missing": ["农机具购买发票原件"]}),),
+    ),
+    Story("applicant_ma", "住房公积金贷款", 9, (("clerk", "accept", {}),)),
+)
+
+
+def load_sample_cases(session: Session) -> int:
+    clerk = _actor(session, "clerk")
+    if (
+        case_service.acceptance_queue(session, actor=clerk).total
+        or case_service.task_queue(session, actor=clerk).total
+    ):
+        return 0
+    for story in STORIES:
+        _play(session, story, clerk)
+    return len(STORIES)
+
+
+def _actor(session: Session, username: str) -> Actor:
+    from tongban.access import repository
+
+    user = repository.by_username(session, username)
+    if user is None:
+        raise LookupError(f"demo user missing: {username}")
+    return access_service.actor_for(user)
+
+
+def _items(session: Session, name: str) -> tuple[str | None, str | None, list[ItemRead]]:
+    for bundle in catalog_service.list_bundles(session):
+        if bundle.name.startswith(name):
+            return None, bundle.code, bundle.items
+    summary = catalog_service.search_items(session, q=name, size=5).items[0]
+    item = catalog_service.get_item(session, code=summary.code)
+    return item.code, None, [item]
+
+
+def _play(session: Session, story: Story, clerk: Actor) -> None:
+    applicant = _actor(session, story.applicant)
+    filer = clerk if story.by_clerk else applicant
+    item_code, bundle_code, items = _items(session, story.target)
+    with frozen(now() - timedelta(days=story.days_ago)):
+        case = case_service.submit_case(
+            session,
+            actor=filer,
+            data=_application(session, filer, applicant, items, item_code, bundle_code),
+        )
+        for who, action, payload in story.steps:
+            actor = clerk if who == "clerk" else _reviewer(session, case)
+            case = _act(session, actor, case, action, payload)
+
+
+def _reviewer(session: Session, case: CaseDetail) -> Actor:
+    from tongban.access import repository
+
+    for user in repository.list_users(session):
+        if user.role == "reviewer" and any(
+            t.department_code == user.department_code for t in case.tasks
+        ):
+            return access_service.actor_for(user)
+    raise LookupError(f"no demo reviewer for {case.case_no}")
+
+
+def _act(
+    session: Session, actor: Actor, case: CaseDetail, action: str, payload: dict[str, Any]
+) -> CaseDetail:
+    if action in ("approve_task", "deny_task"):
+        payload = {
+            "task_id": next(t.id for t in case.tasks if t.department_code == actor.department_code)
+        }
+    return case_service.act(
+        session,
+        actor=actor,
+        case_no=case.case_no,
+        action=ActionIn(action=action, version=case.version, payload=payload),
+    )
+
+
+def _application(
+    session: Session,
+    filer: Actor,
+    applicant: Actor,
+    items: list[ItemRead],
+    item_code: str | None,
+    bundle_code: str | None,
+) -> CaseCreate:
+    from tongban.access import repository
+
+    person = repository.by_id(session, applicant.user_id)
+    def upload() -> str:
+        return (
+            case_service.save_upload(
+                session, actor=filer, filename="扫描件.pdf", content=SAMPLE_PDF
+            ).upload_id
+        )
+    materials = [
+        MaterialIn(requirement_id=m.id, upload_id=upload())
+        for item in items
+        for m in item.materials
+        if m.necessity == "required" and not m.replaced_by
+    ]
+    form: dict[str, Any] = {}
+    for item in items:
+        for name, prop in item.form_schema.get("properties", {}).items():
+            form[name] = _sample(prop, person.id_number if person else "")
+    return CaseCreate(
+        item_code=item_code,
+        bundle_code=bundle_code,
+        applicant=ApplicantIn(
+            name=applicant.display_name,
+            id_number=person.id_number if person else None,
+            phone=person.phone if person else None,
+        ),
+        form=form,
+        materials=materials,
+        channel="window" if filer.role.value == "clerk" else "online",
+    )
+
+
+def _sample(prop: dict[str, Any], id_number: str | None) -> Any:
+    if "enum" in prop:
+        return prop["enum"][0]
+    kind = prop.get("type")
+    if kind in ("integer", "number"):
+        return max(1, int(prop.get("minimum", 1)))
+    if kind == "boolean":
+        return True
+    if prop.get("format") == "date":
+        return "2026-10-15"
+    pattern = prop.get("pattern", "")
+    if "{17}" in pattern:
+        return id_number
+    if "{18}" in pattern:
+        return "91640425MA7XK2QJ3A"
+    if "{4}" in pattern:
+        return "2026"
+    return "彭阳县白阳镇（演示）"

@@ -1,0 +1,12 @@
+"""Server-rendered pages by audience: portal (citizens), workbench (staff), admin."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def routers() -> list[APIRouter]:
+    from tongban.web.portal import router as portal_router
+    from tongban.web.workbench import router as workbench_router
+
+    return [portal_router, workbench_router]
