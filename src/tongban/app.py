@@ -183,7 +183,7 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     app.state.session_factory = session_factory(app.state.database_url)
     events.register_handlers()
 
-    app.add_exception_handler(DomainError, lambda r, e: _render(r, e))  # type: ignore[arg-type]
+    app.add_exception_handler(DomainError, lambda r, e: _render(r, e))
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(StaleDataError, _conflict)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -44,6 +44,7 @@ class Case(IdMixin, TimestampMixin, Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivery_method: Mapped[str | None] = mapped_column(String(16))
+    last_event_seq: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     tasks: Mapped[list[Task]] = relationship(back_populates="case", order_by="Task.id")
@@ -52,7 +53,7 @@ class Case(IdMixin, TimestampMixin, Base):
     )
     events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.seq")
 
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
 class Task(IdMixin, Base):

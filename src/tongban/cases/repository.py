@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, exists, false, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from tongban.access.rules import Actor, Role
-from tongban.cases.models import Case, CaseEvent, CaseSequence, IdempotencyRecord, Task, Upload
+from tongban.cases.models import (
+    Case,
+    CaseMaterial,
+    CaseSequence,
+    IdempotencyRecord,
+    Task,
+    Upload,
+)
 from tongban.regions.rules import region_prefix
 
 OPEN_REVIEW_STATES = ("in_review", "review_supplement", "suspended")
 ACCEPTANCE_STATES = ("submitted", "prereview", "supplement")
 
 
-def _scoped(query: Select[tuple[Case]], actor: Actor) -> Select[tuple[Case]]:
+def _scoped(query: Select[Any], actor: Actor) -> Select[Any]:
     """Only cases the actor may see: a forgotten check cannot leak rows."""
     if actor.role == Role.APPLICANT:
         return query.where(Case.applicant_user_id == actor.user_id)
@@ -27,12 +35,18 @@ def _scoped(query: Select[tuple[Case]], actor: Actor) -> Select[tuple[Case]]:
         return query.where(own_task)
     if actor.role in (Role.CLERK, Role.ADMIN) and actor.region_code:
         return query.where(Case.region_code.startswith(region_prefix(actor.region_code)))
-    return query.where(False)
+    return query.where(false())
 
 
 def case_for(session: Session, actor: Actor, case_no: str) -> Case | None:
     query = _scoped(select(Case).where(Case.case_no == case_no), actor)
-    return session.scalar(query.options(selectinload(Case.tasks), selectinload(Case.events)))
+    return session.scalar(
+        query.options(
+            selectinload(Case.tasks),
+            selectinload(Case.events),
+            selectinload(Case.materials).joinedload(CaseMaterial.upload),
+        )
+    )
 
 
 def case_by_no(session: Session, case_no: str) -> Case | None:
@@ -96,11 +110,6 @@ def next_sequence(session: Session, region_code: str, day: str) -> int:
         .returning(CaseSequence.value)
     )
     return int(session.execute(statement).scalar_one())
-
-
-def next_event_seq(session: Session, case_id: int) -> int:
-    current = session.scalar(select(func.max(CaseEvent.seq)).where(CaseEvent.case_id == case_id))
-    return (current or 0) + 1
 
 
 def idempotency_record(session: Session, user_id: int, key: str) -> IdempotencyRecord | None:

@@ -103,7 +103,9 @@ def submit_case(
                     "This Idempotency-Key was already used with a different request body.",
                 )
             return get_case(session, actor=actor, case_no=previous.case_no)
-    target = submission.resolve_target(session, data)
+    target = submission.resolve_target(
+        session, item_code=data.item_code, bundle_code=data.bundle_code
+    )
     identity = submission.applicant_identity(data.applicant)
     submission.validate_form(target, data.form)
     submitted_at = now()
@@ -133,6 +135,10 @@ def submit_case(
         limit_days=target.limit_days,
         statutory_limit_days=target.statutory_days,
         submitted_at=submitted_at,
+        # empty collections up front: appending to them then needs no lazy load
+        events=[],
+        tasks=[],
+        materials=[],
     )
     session.add(case)
     session.flush()
@@ -167,7 +173,6 @@ def submit_case(
             )
         )
     session.flush()
-    session.refresh(case)
     return _detail(session, case, actor)
 
 
@@ -182,9 +187,12 @@ def _append_event(
     note: str,
     payload: dict[str, Any],
 ) -> CaseEvent:
+    # The counter lives on the case row, which every action updates under its
+    # version check; the (case_id, seq) unique key backs it up.
+    case.last_event_seq = (case.last_event_seq or 0) + 1
     event = CaseEvent(
         case_id=case.id,
-        seq=repository.next_event_seq(session, case.id),
+        seq=case.last_event_seq,
         at=now(),
         actor_user_id=actor.user_id,
         actor_name=actor.display_name or actor.username,
@@ -198,8 +206,7 @@ def _append_event(
         payload=payload,
         task_id=payload.get("task_id"),
     )
-    session.add(event)
-    session.flush()
+    case.events.append(event)
     return event
 
 
@@ -253,7 +260,6 @@ def _act(session: Session, actor: Actor, case: Case, action: ActionIn) -> CaseDe
         payload,
     )
     session.flush()
-    session.refresh(case)
     refresh_deadline(session, case)
     session.flush()
     events.publish(
@@ -291,7 +297,7 @@ def recompute_open_deadlines(session: Session) -> int:
 
 def check_materials_complete(session: Session, *, case: Case) -> None:
     target = submission.resolve_target(
-        session, CaseCreate.model_construct(item_code=case.item_code, bundle_code=case.bundle_code)
+        session, item_code=case.item_code, bundle_code=case.bundle_code
     )
     present = {m.requirement_id for m in case.materials if m.status in ("submitted", "accepted")}
     missing = [
@@ -310,7 +316,7 @@ def check_materials_complete(session: Session, *, case: Case) -> None:
 
 def create_tasks(session: Session, *, case: Case) -> list[Task]:
     target = submission.resolve_target(
-        session, CaseCreate.model_construct(item_code=case.item_code, bundle_code=case.bundle_code)
+        session, item_code=case.item_code, bundle_code=case.bundle_code
     )
     tasks = []
     for item in target.items:
@@ -327,7 +333,7 @@ def create_tasks(session: Session, *, case: Case) -> list[Task]:
                 department_code=department_code,
                 department_name=department,
             )
-            session.add(task)
+            case.tasks.append(task)
             tasks.append(task)
     session.flush()
     return tasks
@@ -343,7 +349,7 @@ def attach_supplement(
     session: Session, *, actor: Actor, case: Case, materials: list[MaterialIn]
 ) -> None:
     target = submission.resolve_target(
-        session, CaseCreate.model_construct(item_code=case.item_code, bundle_code=case.bundle_code)
+        session, item_code=case.item_code, bundle_code=case.bundle_code
     )
     resubmitted = {m.requirement_id for m in materials}
     for material in case.materials:

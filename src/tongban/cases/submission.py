@@ -38,9 +38,30 @@ class Target:
     region_code: str
 
 
-def resolve_target(session: Session, data: CaseCreate) -> Target:
-    if data.item_code:
-        item = catalog_service.get_item(session, code=data.item_code)
+def resolve_target(session: Session, *, item_code: str | None, bundle_code: str | None) -> Target:
+    """The item or bundle applied for, read once per transaction (an action needs it thrice)."""
+    cache = per_transaction(session, "case_targets")
+    key = (item_code, bundle_code)
+    if key not in cache:
+        cache[key] = _load_target(session, item_code, bundle_code)
+    target: Target = cache[key]
+    return target
+
+
+def per_transaction(session: Session, name: str) -> dict[Any, Any]:
+    """A scratch dict that lives as long as the session's current transaction."""
+    transaction = session.get_transaction()
+    slot = session.info.get(name)
+    if slot is None or slot[0] is not transaction:
+        slot = (transaction, {})
+        session.info[name] = slot
+    cache: dict[Any, Any] = slot[1]
+    return cache
+
+
+def _load_target(session: Session, item_code: str | None, bundle_code: str | None) -> Target:
+    if item_code:
+        item = catalog_service.get_item(session, code=item_code)
         return Target(
             item.name,
             item.code,
@@ -52,7 +73,7 @@ def resolve_target(session: Session, data: CaseCreate) -> Target:
             item.department_name,
             item.region_code,
         )
-    bundle = catalog_service.get_bundle(session, code=data.bundle_code or "")
+    bundle = catalog_service.get_bundle(session, code=bundle_code or "")
     lead = next(
         (i for i in bundle.items if i.department_code == bundle.lead_department_code),
         bundle.items[0],
@@ -169,13 +190,12 @@ def attach_materials(
         item, requirement = requirements[entry.requirement_id]
         seen.add(requirement.id)
         upload.case_id = case.id
-        session.add(
+        case.materials.append(
             CaseMaterial(
-                case_id=case.id,
                 requirement_id=requirement.id,
                 requirement_name=requirement.name,
                 item_code=item.code,
-                upload_id=upload.id,
+                upload=upload,
             )
         )
     limit = get_settings().max_case_upload_bytes

@@ -19,10 +19,12 @@ from tongban.cases.schemas import (
     TaskQueueEntry,
     TaskRead,
 )
+from tongban.cases.submission import per_transaction
 from tongban.config import get_settings
 from tongban.kit.clock import SHANGHAI, local_today
 from tongban.kit.masking import mask_id_number, mask_phone
 from tongban.workdays import service as workdays_service
+from tongban.workdays.rules import WorkCalendar
 
 
 def clock_of(session: Session, case: Case, events: list[CaseEvent] | None = None) -> Clock:
@@ -31,10 +33,19 @@ def clock_of(session: Session, case: Case, events: list[CaseEvent] | None = None
         [ClockEvent(e.action, e.from_state, e.to_state, e.at) for e in rows],
         limit_days=case.limit_days,
         statutory_days=case.statutory_limit_days,
-        calendar=workdays_service.calendar(session),
+        calendar=_calendar(session),
         today=local_today(),
         warning_workdays=get_settings().warning_workdays,
     )
+
+
+def _calendar(session: Session) -> WorkCalendar:
+    """One calendar per transaction: a page may compute dozens of clocks."""
+    cache = per_transaction(session, "work_calendar")
+    if "calendar" not in cache:
+        cache["calendar"] = workdays_service.calendar(session)
+    calendar: WorkCalendar = cache["calendar"]
+    return calendar
 
 
 def end_of_day(day: date | None) -> datetime | None:
@@ -46,7 +57,7 @@ def end_of_day(day: date | None) -> datetime | None:
 
 def clock_read(case: Case, clock: Clock) -> ClockRead:
     return ClockRead(
-        status=clock.status,  # type: ignore[arg-type]
+        status=clock.status,
         status_label=STATUS_LABELS[clock.status],
         accepted_on=clock.accepted_on,
         deadline_on=clock.deadline_on,
@@ -65,7 +76,7 @@ def summary(session: Session, case: Case) -> CaseSummary:
         state=case.state,
         state_label=rules.STATE_LABELS[case.state],
         applicant_name=case.applicant_name,
-        channel=case.channel,  # type: ignore[arg-type]
+        channel=case.channel,
         submitted_at=case.submitted_at,
         department_name=case.lead_department_name,
         clock=clock_read(case, clock_of(session, case)),
@@ -113,7 +124,7 @@ def detail(session: Session, case: Case, actor: Actor | None, allowed: list[str]
         query_code=case.query_code if show_query_code else None,
         item_code=case.item_code,
         bundle_code=case.bundle_code,
-        applicant_kind=case.applicant_kind,  # type: ignore[arg-type]
+        applicant_kind=case.applicant_kind,
         applicant_id_masked=mask_id_number(case.applicant_id_number),
         applicant_phone_masked=mask_phone(case.applicant_phone),
         form=case.form_data or {},
