@@ -14,6 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# Cheap password hashing for the test run only (read when tongban.access loads).
+os.environ.setdefault("TONGBAN_ARGON2_TIME_COST", "1")
+os.environ.setdefault("TONGBAN_ARGON2_MEMORY_KIB", "1024")
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 

@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     session_ttl_seconds: int = 2 * 3600
     secure_cookies: bool = False
     default_locale: str = "zh_CN"
+    # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
+    # The test suite lowers them so that loading the demo users takes milliseconds.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
 
     def resolved_secret_key(self) -> str:
         """The signing key: configured, or generated once into a file under var/."""

@@ -17,7 +17,10 @@ from tongban.errors import Conflict, DomainError, Invalid
 from tongban.kit.ids import is_valid_id_number, normalize_id_number
 from tongban.regions import service as regions_service
 
-_hasher = PasswordHasher()
+_settings = get_settings()
+_hasher = PasswordHasher(
+    time_cost=_settings.argon2_time_cost, memory_cost=_settings.argon2_memory_kib
+)
 # Verifying against this keeps the time of a failed login the same for unknown users.
 _DUMMY_HASH = _hasher.hash("tongban-dummy-password")
 

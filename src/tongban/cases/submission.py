@@ -21,6 +21,7 @@ from tongban.config import get_settings
 from tongban.errors import DomainError, Invalid, NotFound
 from tongban.kit.clock import to_local
 from tongban.kit.ids import is_valid_id_number, is_valid_uscc, normalize_id_number
+from tongban.regions import service as regions_service
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,8 @@ def _load_target(session: Session, item_code: str | None, bundle_code: str | Non
             item.region_code,
         )
     bundle = catalog_service.get_bundle(session, code=bundle_code or "")
-    lead = next(
-        (i for i in bundle.items if i.department_code == bundle.lead_department_code),
-        bundle.items[0],
-    )
+    # The lead department (牵头部门) need not implement any of the bundle's items.
+    lead = regions_service.get_department(session, bundle.lead_department_code)
     return Target(
         bundle.name,
         None,
@@ -85,8 +84,8 @@ def _load_target(session: Session, item_code: str | None, bundle_code: str | Non
         bundle.items,
         bundle.promised_limit_days,
         bundle.statutory_limit_days,
-        lead.department_code,
-        lead.department_name,
+        lead.code,
+        lead.name,
         lead.region_code,
     )
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 14:00:21.461517
+Create Date: 2026-11-27 14:19:29.089643
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import tongban.db
-
 
 revision: str = "0001"
 down_revision: str | None = None

@@ -1,0 +1,236 @@
+"""Pure validation of catalog entries: data-quality rules and the form-schema subset."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from tongban.catalog.schemas import BundleCreate, ItemCreate
+from tongban.errors import Invalid
+
+# The web layer renders application forms from exactly this subset of JSON Schema.
+FIELD_TYPES = frozenset({"string", "integer", "number", "boolean"})
+FIELD_KEYWORDS = frozenset(
+    {"type", "title", "description", "enum", "format", "maxLength", "pattern", "minimum", "maximum"}
+)
+STRING_ONLY = frozenset({"format", "maxLength", "pattern"})
+NUMBER_ONLY = frozenset({"minimum", "maximum"})
+FIELD_FORMATS = frozenset({"date"})
+SCHEMA_KEYWORDS = frozenset(
+    {"$schema", "type", "title", "description", "properties", "required", "additionalProperties"}
+)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: str
+    message_zh: str
+    message_en: str
+    field: str = ""
+
+
+def item_problems(data: ItemCreate) -> list[Problem]:
+    """Every data-quality problem of an item (reference.md), empty when it is fine."""
+    problems: list[Problem] = []
+    if data.promised_limit_days > data.statutory_limit_days:
+        problems.append(_promised_exceeds(data.promised_limit_days, data.statutory_limit_days))
+    if data.visits_required > 0 and not data.visit_reason.strip():
+        problems.append(
+            Problem(
+                "visit_reason_required",
+                "到办事现场次数大于 0 时须说明理由。",
+                "An item that needs visits must say why.",
+                "visit_reason",
+            )
+        )
+    if data.online_depth == "full_online" and data.visits_required != 0:
+        problems.append(
+            Problem(
+                "full_online_needs_zero_visits",
+                "全程网办事项的到现场次数必须为 0。",
+                "A fully online item must need zero visits.",
+                "visits_required",
+            )
+        )
+    online = data.online_depth in ("online_apply", "full_online")
+    if data.visits_required == 0 and not online and not data.accepts_mail:
+        problems.append(
+            Problem(
+                "zero_visits_needs_mail",
+                "零跑动但不能网办的事项必须支持快递申请。",
+                "An item with zero visits that cannot be done online must accept mail.",
+                "accepts_mail",
+            )
+        )
+    seen: set[str] = set()
+    for material in data.materials:
+        if material.code in seen:
+            problems.append(
+                Problem(
+                    "duplicate_material_code",
+                    f"申请材料编码重复：{material.code}",
+                    f"Duplicate material code: {material.code}",
+                    "materials",
+                )
+            )
+        seen.add(material.code)
+    problems.extend(form_schema_problems(data.form_schema))
+    return problems
+
+
+def form_schema_problems(schema: dict[str, Any]) -> list[Problem]:
+    """Problems that keep ``schema`` from being rendered as a form; empty when it is fine."""
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        return [
+            Problem(
+                "invalid_form_schema",
+                f"表单定义不是合法的 JSON Schema：{exc.message}",
+                f"The form is not a valid JSON Schema: {exc.message}",
+                "form_schema",
+            )
+        ]
+    if schema.get("type") != "object" or not isinstance(schema.get("properties", {}), dict):
+        return [
+            Problem(
+                "form_schema_not_object",
+                "表单定义必须是 type 为 object 的对象，字段放在 properties 中。",
+                "The form must be an object schema with its fields under properties.",
+                "form_schema",
+            )
+        ]
+    problems: list[Problem] = []
+    for keyword in sorted(set(schema) - SCHEMA_KEYWORDS):
+        problems.append(_unsupported("form_schema", keyword))
+    properties: dict[str, Any] = schema.get("properties", {})
+    for name, spec in properties.items():
+        problems.extend(_field_problems(name, spec))
+    for name in schema.get("required", []):
+        if name not in properties:
+            problems.append(
+                Problem(
+                    "form_required_unknown_field",
+                    f"必填字段未定义：{name}",
+                    f"Required field is not defined: {name}",
+                    f"form_schema.required.{name}",
+                )
+            )
+    return problems
+
+
+def _field_problems(name: str, spec: Any) -> list[Problem]:
+    where = f"form_schema.properties.{name}"
+    if not isinstance(spec, dict):
+        return [_unsupported(where, "boolean schema")]
+    problems: list[Problem] = []
+    field_type = spec.get("type")
+    if field_type not in FIELD_TYPES:
+        problems.append(
+            Problem(
+                "form_field_unsupported_type",
+                f"字段 {name} 的类型须为 string/integer/number/boolean 之一。",
+                f"Field {name} must be of type string, integer, number or boolean.",
+                where,
+            )
+        )
+    title = spec.get("title")
+    if not isinstance(title, str) or not _CJK.search(title):
+        problems.append(
+            Problem(
+                "form_field_needs_chinese_title",
+                f"字段 {name} 须有中文标题（title）。",
+                f"Field {name} needs a Chinese title.",
+                where,
+            )
+        )
+    for keyword in sorted(set(spec) - FIELD_KEYWORDS):
+        problems.append(_unsupported(where, keyword))
+    misplaced = (set(spec) & STRING_ONLY if field_type != "string" else set()) | (
+        set(spec) & NUMBER_ONLY if field_type not in ("integer", "number") else set()
+    )
+    for keyword in sorted(misplaced):
+        problems.append(_unsupported(where, keyword))
+    if "format" in spec and spec["format"] not in FIELD_FORMATS:
+        problems.append(
+            Problem(
+                "form_field_unsupported_format",
+                f"字段 {name} 仅支持 date 格式。",
+                f"Field {name}: only the date format is supported.",
+                where,
+            )
+        )
+    return problems
+
+
+def _unsupported(where: str, keyword: str) -> Problem:
+    return Problem(
+        "form_schema_unsupported_keyword",
+        f"表单定义中不支持的关键字：{keyword}（位置 {where}）",
+        f"Unsupported form keyword: {keyword} (at {where})",
+        where,
+    )
+
+
+def _promised_exceeds(promised: int, statutory: int) -> Problem:
+    return Problem(
+        "promised_exceeds_statutory",
+        f"承诺办结时限（{promised} 个工作日）不得超过法定时限（{statutory} 个工作日）。",
+        f"The promised limit ({promised} working days) exceeds the statutory limit ({statutory}).",
+        "promised_limit_days",
+    )
+
+
+def bundle_problems(data: BundleCreate, item_departments: dict[str, str]) -> list[Problem]:
+    """Problems of a bundle, given the department of each of its (existing) items."""
+    problems: list[Problem] = []
+    if data.promised_limit_days > data.statutory_limit_days:
+        problems.append(_promised_exceeds(data.promised_limit_days, data.statutory_limit_days))
+    if len(set(data.item_codes)) != len(data.item_codes):
+        problems.append(
+            Problem(
+                "bundle_duplicate_item",
+                "一件事中的事项不得重复。",
+                "A bundle lists an item twice.",
+                "item_codes",
+            )
+        )
+    if len(set(data.item_codes)) < 2:
+        problems.append(
+            Problem(
+                "bundle_too_small",
+                "一件事至少包含两个事项。",
+                "A bundle needs at least two items.",
+                "item_codes",
+            )
+        )
+    elif len(set(item_departments.values())) < 2:
+        problems.append(
+            Problem(
+                "bundle_single_department",
+                "一件事须涉及两个及以上部门。",
+                "A bundle must span at least two departments.",
+                "item_codes",
+            )
+        )
+    return problems
+
+
+def raise_problems(problems: list[Problem], what_zh: str, what_en: str) -> None:
+    """Raise one Invalid naming the first problem's code and listing them all."""
+    if not problems:
+        return
+    first = problems[0]
+    extra_zh = f"（另有 {len(problems) - 1} 处问题）" if len(problems) > 1 else ""
+    extra_en = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    raise Invalid(
+        first.code,
+        f"{what_zh}未通过校验：{first.message_zh}{extra_zh}",
+        f"{what_en} failed validation: {first.message_en}{extra_en}",
+        details={"problems": [asdict(p) for p in problems]},
+    )

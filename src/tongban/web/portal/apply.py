@@ -1,0 +1,199 @@
+"""The application form: generated from the item's schema, validated here, submitted once.
+
+Flow: GET renders the form with a fresh idempotency key; POST checks the applicant, the
+form and the files (nothing is stored while anything is wrong), saves the uploads,
+submits the case and redirects to a receipt page (post/redirect/get).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+
+from tongban.access import service as access_service
+from tongban.access.rules import Actor, Role
+from tongban.cases import service as cases_service
+from tongban.cases.schemas import ApplicantIn, CaseCreate, MaterialIn
+from tongban.catalog import service as catalog_service
+from tongban.catalog.schemas import ItemRead, MaterialRead
+from tongban.deps import SessionDep
+from tongban.errors import DomainError
+from tongban.web import forms, i18n, labels
+from tongban.web.auth import Filer, SignedIn
+from tongban.web.csrf import CsrfForm
+from tongban.web.rendering import error_message, redirect, render
+
+router = APIRouter(include_in_schema=False)
+_SUBMITTED_KEY = "submitted"  # idempotency key → case number, for a resubmitted page
+
+
+@dataclass
+class Target:
+    """What is being applied for: one item, or a bundle of items."""
+
+    kind: str  # "item" | "bundle"
+    code: str
+    name: str
+    items: list[ItemRead]
+    schema: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def action_url(self) -> str:
+        return f"/apply/{self.code}" if self.kind == "item" else f"/apply/bundle/{self.code}"
+
+    @property
+    def materials(self) -> list[tuple[ItemRead, MaterialRead]]:
+        return [(item, m) for item in self.items for m in item.materials]
+
+
+def must_upload(material: MaterialRead) -> bool:
+    """Mirrors the service: required unless shared data replaces it (免提交)."""
+    return material.necessity == "required" and not material.replaced_by
+
+
+def _item_target(session: Session, code: str) -> Target:
+    item = catalog_service.get_item(session, code=code)
+    return Target("item", item.code, item.name, [item], item.form_schema)
+
+
+def _bundle_target(session: Session, code: str) -> Target:
+    bundle = catalog_service.get_bundle(session, code=code)
+    schema = forms.merged_schema([i.form_schema for i in bundle.items])
+    return Target("bundle", bundle.code, bundle.name, list(bundle.items), schema)
+
+
+def _show_form(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    target: Target,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    general_error: str = "",
+    key: str | None = None,
+    status: int = 200,
+) -> Response:
+    values = dict(values or {})
+    if not values and actor.role == Role.APPLICANT:
+        # Applicants apply for themselves: start from what their account already knows.
+        values["applicant_name"] = actor.display_name
+        values["applicant_id_number"] = (
+            access_service.applicant_id_number(session, actor.user_id) or ""
+        )
+    context = {
+        "actor": actor,
+        "target": target,
+        "fields": forms.fields_from_schema(target.schema),
+        "materials": target.materials,
+        "must_upload": must_upload,
+        "values": values,
+        "errors": errors or {},
+        "general_error": general_error,
+        "idempotency_key": key or secrets.token_urlsafe(16),
+        "labels": labels,
+    }
+    return render(request, "portal/apply.html", context, status=status)
+
+
+@router.get("/apply/{code}")
+def apply_item_form(request: Request, code: str, session: SessionDep, actor: Filer) -> Response:
+    return _show_form(request, session, actor, _item_target(session, code))
+
+
+@router.get("/apply/bundle/{code}")
+def apply_bundle_form(request: Request, code: str, session: SessionDep, actor: Filer) -> Response:
+    return _show_form(request, session, actor, _bundle_target(session, code))
+
+
+@router.post("/apply/{code}")
+def apply_item(
+    request: Request, code: str, session: SessionDep, actor: Filer, form: CsrfForm
+) -> Response:
+    return _submit(request, session, actor, _item_target(session, code), form)
+
+
+@router.post("/apply/bundle/{code}")
+def apply_bundle(
+    request: Request, code: str, session: SessionDep, actor: Filer, form: CsrfForm
+) -> Response:
+    return _submit(request, session, actor, _bundle_target(session, code), form)
+
+
+def _files(form: FormData, target: Target) -> dict[int, UploadFile]:
+    found = {}
+    for _item, material in target.materials:
+        value = form.get(f"material_{material.id}")
+        if isinstance(value, UploadFile) and value.filename:
+            found[material.id] = value
+    return found
+
+
+def _submit(
+    request: Request, session: Session, actor: Actor, target: Target, form: FormData
+) -> Response:
+    gettext = i18n.gettext_for(request)
+    key = str(form.get("idempotency_key") or "")[:64] or None
+    done = dict(request.session.get(_SUBMITTED_KEY, {}))
+    if key and key in done:  # the same page submitted again (back button, double click)
+        return redirect(f"/apply/done/{done[key]}")
+    raw = {k: v for k, v in form.items() if isinstance(v, str)}
+    applicant = forms.validate_applicant(raw, gettext)
+    answers = forms.validate(target.schema, raw, gettext)
+    errors = {**applicant.errors, **answers.errors}
+    files = _files(form, target)
+    for _item, material in target.materials:
+        if must_upload(material) and material.id not in files:
+            errors[f"material_{material.id}"] = gettext("请上传%(name)s。", name=material.name)
+
+    def again(general: str = "", status: int = 422) -> Response:
+        session.rollback()  # nothing of a rejected application is kept
+        return _show_form(
+            request, session, actor, target, values=raw, errors=errors,
+            general_error=general, key=key, status=status,
+        )  # fmt: skip
+
+    if errors:
+        return again()
+    materials = []
+    for requirement_id, upload in files.items():
+        try:
+            saved = cases_service.save_upload(
+                session, actor=actor, filename=upload.filename or "file", content=upload.file.read()
+            )
+        except DomainError as error:
+            errors[f"material_{requirement_id}"] = error_message(request, error)
+            continue
+        materials.append(MaterialIn(requirement_id=requirement_id, upload_id=saved.upload_id))
+    if errors:
+        return again()
+    data = CaseCreate(
+        item_code=target.code if target.kind == "item" else None,
+        bundle_code=target.code if target.kind == "bundle" else None,
+        applicant=ApplicantIn(**applicant.data),
+        form=answers.data,
+        materials=materials,
+        channel="online" if actor.role == Role.APPLICANT else "window",
+    )
+    try:
+        case = cases_service.submit_case(session, actor=actor, data=data, idempotency_key=key)
+    except DomainError as error:
+        if error.code == "idempotency_key_reused":
+            return again(gettext("这份申请已经提交过了，请到“我的办件”查看。"), status=409)
+        return again(error_message(request, error), status=error.status)
+    if key:
+        done[key] = case.case_no
+        request.session[_SUBMITTED_KEY] = dict(list(done.items())[-5:])
+    return redirect(f"/apply/done/{case.case_no}")
+
+
+@router.get("/apply/done/{case_no}")
+def receipt(request: Request, case_no: str, session: SessionDep, actor: SignedIn) -> Response:
+    case = cases_service.get_case(session, actor=actor, case_no=case_no)
+    return render(request, "portal/done.html", {"actor": actor, "case": case, "labels": labels})

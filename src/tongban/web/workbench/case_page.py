@@ -1,0 +1,119 @@
+"""Case detail for staff: everything about the case and only the actions allowed now."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+
+from tongban.cases import service as cases_service
+from tongban.cases.schemas import ActionIn, CaseDetail
+from tongban.catalog import service as catalog_service
+from tongban.catalog.schemas import ItemRead
+from tongban.deps import SessionDep
+from tongban.errors import DomainError
+from tongban.web import forms, i18n
+from tongban.web.auth import Staff
+from tongban.web.csrf import CsrfForm
+from tongban.web.rendering import error_message, flash, redirect, render
+
+router = APIRouter(prefix="/workbench", include_in_schema=False)
+
+# Actions shown inline next to the material or task they concern, not as case-level forms.
+MATERIAL_ACTIONS = ("accept_material", "reject_material")
+TASK_ACTIONS = ("approve_task", "deny_task")
+# Fields each action reads from the posted form into its payload.
+PAYLOAD_FIELDS: dict[str, tuple[str, ...]] = {
+    "request_supplement": ("missing",),
+    "start_special": ("kind",),
+    "decide": ("decision",),
+    "deliver": ("method",),
+    "approve_task": ("task_id",),
+    "deny_task": ("task_id",),
+    "accept_material": ("material_id",),
+    "reject_material": ("material_id",),
+}
+INT_FIELDS = frozenset({"task_id", "material_id"})
+LIST_FIELDS = frozenset({"missing"})
+
+
+def _items(session: Session, case: CaseDetail) -> list[ItemRead]:
+    if case.item_code:
+        return [catalog_service.get_item(session, code=case.item_code)]
+    return list(catalog_service.get_bundle(session, code=case.bundle_code or "").items)
+
+
+def _form_rows(case: CaseDetail, items: list[ItemRead]) -> list[tuple[str, Any]]:
+    """(title, value) for the form answers, in the schema's order and with its titles."""
+    schema = forms.merged_schema([i.form_schema for i in items])
+    titles = {f.name: f.title for f in forms.fields_from_schema(schema)}
+    ordered = [name for name in titles if name in case.form]
+    ordered += [name for name in case.form if name not in titles]
+    return [(titles.get(name, name), case.form[name]) for name in ordered]
+
+
+@router.get("/cases/{case_no}")
+def case_detail(request: Request, case_no: str, session: SessionDep, actor: Staff) -> Response:
+    case = cases_service.get_case(session, actor=actor, case_no=case_no)
+    items = _items(session, case)
+    allowed = set(case.allowed_actions)
+    context = {
+        "actor": actor,
+        "case": case,
+        "form_rows": _form_rows(case, items),
+        "requirements": [m for item in items for m in item.materials],
+        "case_actions": [
+            a for a in case.allowed_actions if a not in MATERIAL_ACTIONS + TASK_ACTIONS
+        ],
+        "material_actions": [a for a in MATERIAL_ACTIONS if a in allowed],
+        "task_actions": [a for a in TASK_ACTIONS if a in allowed],
+    }
+    return render(request, "workbench/case.html", context)
+
+
+@router.get("/cases/{case_no}/materials/{material_id}")
+def material_file(case_no: str, material_id: int, session: SessionDep, actor: Staff) -> Response:
+    filename, content_type, content = cases_service.read_material(
+        session, actor=actor, case_no=case_no, material_id=material_id
+    )
+    # RFC 6266/5987: a UTF-8 filename for Chinese names, and never rendered inline here.
+    disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return Response(content, media_type=content_type, headers={"content-disposition": disposition})
+
+
+def action_from_form(form: FormData) -> ActionIn:
+    name = str(form.get("action") or "")
+    version = str(form.get("version") or "")
+    payload: dict[str, Any] = {}
+    for key in PAYLOAD_FIELDS.get(name, ()):
+        if key in LIST_FIELDS:
+            payload[key] = [str(v) for v in form.getlist(key) if str(v).strip()]
+        elif (value := str(form.get(key) or "").strip()) != "":
+            payload[key] = int(value) if key in INT_FIELDS and value.isdigit() else value
+    return ActionIn(
+        action=name,
+        version=int(version) if version.isdigit() else None,
+        note=str(form.get("note") or "").strip()[:2000],
+        payload=payload,
+    )
+
+
+@router.post("/cases/{case_no}/actions")
+def case_action(
+    request: Request, case_no: str, session: SessionDep, actor: Staff, form: CsrfForm
+) -> Response:
+    gettext = i18n.gettext_for(request)
+    action = action_from_form(form)
+    try:
+        case = cases_service.act(session, actor=actor, case_no=case_no, action=action)
+    except DomainError as error:
+        session.rollback()
+        flash(request, error_message(request, error), "error")
+        return redirect(f"/workbench/cases/{case_no}")
+    label = next((e.action_label for e in reversed(case.events)), action.action)
+    flash(request, gettext("已完成：%(action)s。", action=gettext(label)))
+    return redirect(f"/workbench/cases/{case_no}")

@@ -1,0 +1,142 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright against uvicorn.
+
+Skipped when /usr/bin/chromium is missing, unless TONGBAN_REQUIRE_BROWSER=1 (then it fails).
+Never downloads a browser. Screenshots go to /tmp/tongban-browser-*.png for a human look.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from web.webtools import PDF
+
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRE = os.environ.get("TONGBAN_REQUIRE_BROWSER") == "1"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is not installed (apt-get install chromium)"
+        if REQUIRE:
+            pytest.fail(message)
+        pytest.skip(message)
+    var = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{var / 'tongban.db'}"
+    env = {
+        **os.environ,
+        "TONGBAN_DATABASE_URL": url,
+        "TONGBAN_STORAGE_DIR": str(var / "files"),
+        "TONGBAN_SECRET_KEY_FILE": str(var / "secret.key"),
+    }
+    # Schema and demo county in a child process, so this process's engines stay untouched.
+    setup = (
+        "from tongban import db\n"
+        "from tongban.demo.loader import load_reference_data\n"
+        "versions = db.__file__.rsplit('/', 1)[0] + '/migrations/versions'\n"
+        "import glob\n"
+        "if glob.glob(versions + '/*.py'):\n"
+        "    db.upgrade()\n"
+        "else:\n"
+        "    db.import_all_models(); db.Base.metadata.create_all(db.get_engine())\n"
+        "with db.transaction() as s:\n"
+        "    load_reference_data(s)\n"
+    )
+    subprocess.run([sys.executable, "-c", setup], env=env, check=True, timeout=300)
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "tongban.app:create_app",
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(base + "/", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None:
+                pytest.fail("uvicorn exited early")
+            time.sleep(0.2)
+        else:
+            pytest.fail("server did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_search_apply_and_track_in_chromium(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    pdf = tmp_path / "申请书.pdf"
+    pdf.write_bytes(PDF)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(locale="zh-CN", viewport={"width": 1200, "height": 900})
+        page.goto(server + "/")
+        page.get_by_role("searchbox").fill("低保")
+        page.get_by_role("button", name="搜索").click()
+        page.get_by_role("link", name="最低生活保障申请").first.click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("最低生活保障申请")
+        page.screenshot(path="/tmp/tongban-browser-guide.png", full_page=True)
+        page.get_by_role("link", name="在线申办").first.click()
+
+        # Not signed in yet: the login page comes first, then straight back to the form.
+        page.get_by_label("用户名").fill("applicant_ma")
+        page.get_by_label("密码").fill("Demo@2026")
+        page.get_by_role("button", name="登录").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("在线申办")
+        page.get_by_label("联系电话").fill("13900000001")
+        page.get_by_label("共同生活家庭成员人数").fill("3")
+        page.get_by_label("家庭月总收入（元）").fill("1200")
+        page.get_by_label("申请理由").fill("家庭收入低于当地低保标准")
+        page.get_by_label("户籍所在乡镇").select_option("白阳镇")
+        page.get_by_label("最低生活保障申请书").set_input_files(str(pdf))
+        page.get_by_label("家庭经济状况核对授权书").set_input_files(str(pdf))
+        page.screenshot(path="/tmp/tongban-browser-apply.png", full_page=True)
+        page.get_by_role("button", name="提交申请").click()
+
+        expect(page.get_by_role("heading", level=1)).to_have_text("申请已提交")
+        case_no = page.locator("#case-no").inner_text().strip()
+        query_code = page.locator("#query-code").inner_text().strip()
+        assert case_no.startswith("640425-") and len(query_code) == 6
+        page.screenshot(path="/tmp/tongban-browser-done.png", full_page=True)
+
+        # A fresh browser context (no session) can follow the case with the two codes.
+        other = browser.new_page(locale="zh-CN")
+        other.goto(server + "/progress")
+        other.get_by_label("办件编号").fill(case_no)
+        other.get_by_label("查询码").fill(query_code)
+        other.get_by_role("button", name="查询").click()
+        expect(other.locator("#progress-state")).to_have_text("已申报")
+        expect(other.get_by_text("马晓燕")).to_have_count(0)
+        other.screenshot(path="/tmp/tongban-browser-progress.png", full_page=True)
+        browser.close()
