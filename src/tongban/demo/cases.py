@@ -156,12 +156,12 @@ def _application(
     from tongban.access import repository
 
     person = repository.by_id(session, applicant.user_id)
+
     def upload() -> str:
-        return (
-            case_service.save_upload(
-                session, actor=filer, filename="扫描件.pdf", content=SAMPLE_PDF
-            ).upload_id
-        )
+        return case_service.save_upload(
+            session, actor=filer, filename="扫描件.pdf", content=SAMPLE_PDF
+        ).upload_id
+
     materials = [
         MaterialIn(requirement_id=m.id, upload_id=upload())
         for item in items
