@@ -145,6 +145,9 @@ def upgrade(url: str | None = None) -> None:
     """Apply all Alembic migrations to the database at ``url``."""
     from alembic import command
 
+    url = url or get_settings().database_url
+    if url.startswith("sqlite"):
+        _ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), "head")
 
 

@@ -259,9 +259,8 @@ def _act(session: Session, actor: Actor, case: Case, action: ActionIn) -> CaseDe
         action.note,
         payload,
     )
-    session.flush()
     refresh_deadline(session, case)
-    session.flush()
+    session.flush()  # one write per action, inside act()'s conflict handling
     events.publish(
         session,
         events.CaseTransitioned(
@@ -327,7 +326,6 @@ def create_tasks(session: Session, *, case: Case) -> list[Task]:
                 else (_department_name(session, department_code))
             )
             task = Task(
-                case_id=case.id,
                 item_code=item.code,
                 item_name=item.name,
                 department_code=department_code,
@@ -335,7 +333,6 @@ def create_tasks(session: Session, *, case: Case) -> list[Task]:
             )
             case.tasks.append(task)
             tasks.append(task)
-    session.flush()
     return tasks
 
 
