@@ -118,16 +118,21 @@ def clean_db(db_url: str) -> Iterator[str]:
     yield db_url
 
 
-@pytest.fixture
-def session(clean_db: str) -> Iterator[Session]:
+def _open_session(url: str) -> Iterator[Session]:
+    """A session the test drives itself; whatever it leaves uncommitted is rolled back."""
     from tongban.db import session_factory
 
-    s = session_factory(clean_db)()
+    s = session_factory(url)()
     try:
         yield s
     finally:
         s.rollback()
         s.close()
+
+
+@pytest.fixture
+def session(clean_db: str) -> Iterator[Session]:
+    yield from _open_session(clean_db)
 
 
 @pytest.fixture
@@ -143,14 +148,7 @@ def demo_db(clean_db: str) -> str:
 
 @pytest.fixture
 def demo_session(demo_db: str) -> Iterator[Session]:
-    from tongban.db import session_factory
-
-    s = session_factory(demo_db)()
-    try:
-        yield s
-    finally:
-        s.rollback()
-        s.close()
+    yield from _open_session(demo_db)
 
 
 @pytest.fixture
