@@ -4,9 +4,14 @@ Run: .venv/bin/python bench/cases.py [--cases N] [--backends sqlite,postgresql]
 
 For each database it prints cases/s through tongban (submit in one transaction,
 accept in another — validation, numbering, events, tasks, clock), the rate of
-bare SQL transactions of similar shape (insert case + event; update case +
-insert event + task) on the same database in the same run, and their ratio.
-Target: ratio >= 0.25.
+bare SQL transactions of similar shape on the same database in the same run, and
+their ratio. Target: ratio >= 0.25.
+
+The bare transactions write the rows our schema needs for one case with one
+material: insert case + material + event, then update case + insert event +
+task (a case with materials always writes a material row; the baseline used to
+leave it out). They do no reads and no validation: that difference is what the
+ratio measures.
 """
 
 from __future__ import annotations
@@ -18,8 +23,12 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, text
+
+if TYPE_CHECKING:
+    from tongban.access.rules import Actor
 
 PG_ADMIN = os.environ.get(
     "TONGBAN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -46,7 +55,7 @@ def drop_database(url: str) -> None:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def setup(url: str) -> tuple[object, object, str, list[int]]:
+def setup(url: str) -> tuple[Actor, Actor, str, list[int]]:
     from tongban.access import service as access_service
     from tongban.access.rules import Role
     from tongban.catalog import service as catalog_service
@@ -138,12 +147,12 @@ def run_tongban(url: str, n: int) -> float:
             ],
         )
         with transaction(url) as session:
-            case = service.submit_case(session, actor=applicant, data=data)  # type: ignore[arg-type]
+            case = service.submit_case(session, actor=applicant, data=data)
         with transaction(url) as session:
             service.act(
                 session,
                 actor=clerk,
-                case_no=case.case_no,  # type: ignore[arg-type]
+                case_no=case.case_no,
                 action=ActionIn(action="accept", version=case.version),
             )
     return n / (time.perf_counter() - started)
@@ -172,12 +181,22 @@ def run_baseline(url: str, n: int) -> float:
                 " dept VARCHAR(18), state VARCHAR(16))"
             )
         )
+        conn.execute(
+            text(
+                "CREATE TABLE bench_material (id INTEGER PRIMARY KEY, case_id INTEGER,"
+                " requirement_id INTEGER, upload_id INTEGER, status VARCHAR(16))"
+            )
+        )
     started = time.perf_counter()
     for i in range(n):
         with engine.begin() as conn:
             conn.execute(
                 text("INSERT INTO bench_case VALUES (:i, :no, 'submitted', 1, '{}')"),
                 {"i": i, "no": f"B-{i:06d}"},
+            )
+            conn.execute(
+                text("INSERT INTO bench_material VALUES (:i, :i, 1, :i, 'submitted')"),
+                {"i": i},
             )
             conn.execute(
                 text("INSERT INTO bench_event VALUES (:e, :i, 1, 'submit', '')"),

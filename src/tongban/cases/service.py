@@ -92,7 +92,7 @@ def submit_case(
     session: Session, *, actor: Actor, data: CaseCreate, idempotency_key: str | None = None
 ) -> CaseDetail:
     _require(actor, "cases.submit")
-    fingerprint = submission.request_hash(data)
+    fingerprint = submission.request_hash(data) if idempotency_key else ""
     if idempotency_key:
         previous = repository.idempotency_record(session, actor.user_id, idempotency_key)
         if previous is not None:
@@ -140,9 +140,9 @@ def submit_case(
         tasks=[],
         materials=[],
     )
-    session.add(case)
-    session.flush()
-    submission.attach_materials(
+    # Built in memory, never added to the session: repository.insert_case writes
+    # it with its materials and first event in one statement each.
+    uploads = submission.attach_materials(
         session,
         actor=actor,
         case=case,
@@ -161,18 +161,16 @@ def submit_case(
         "",
         {"channel": case.channel},
     )
+    repository.insert_case(session, case)
     if idempotency_key:
-        from tongban.cases.models import IdempotencyRecord
-
-        session.add(
-            IdempotencyRecord(
-                user_id=actor.user_id,
-                key=idempotency_key,
-                request_hash=fingerprint,
-                case_no=case.case_no,
-            )
+        repository.insert_idempotency_record(
+            session,
+            user_id=actor.user_id,
+            key=idempotency_key,
+            request_hash=fingerprint,
+            case_no=case.case_no,
         )
-    session.flush()
+    submission.claim_uploads(session, case=case, uploads=uploads)
     return _detail(session, case, actor)
 
 
@@ -191,7 +189,7 @@ def _append_event(
     # version check; the (case_id, seq) unique key backs it up.
     case.last_event_seq = (case.last_event_seq or 0) + 1
     event = CaseEvent(
-        case_id=case.id,
+        case_id=case.id,  # None for a new case: repository.insert_case fills it in
         seq=case.last_event_seq,
         at=now(),
         actor_user_id=actor.user_id,
@@ -210,8 +208,10 @@ def _append_event(
     return event
 
 
-def _detail(session: Session, case: Case, actor: Actor) -> CaseDetail:
-    return views.detail(session, case, actor, actions.visible_actions(actor, case))
+def _detail(
+    session: Session, case: Case, actor: Actor, clock: views.Clock | None = None
+) -> CaseDetail:
+    return views.detail(session, case, actor, actions.visible_actions(actor, case), clock)
 
 
 def get_case(session: Session, *, actor: Actor, case_no: str) -> CaseDetail:
@@ -224,6 +224,8 @@ def act(session: Session, *, actor: Actor, case_no: str, action: ActionIn) -> Ca
     case = _load(session, actor, case_no)
     if action.version is not None and action.version != case.version:
         raise _version_conflict(action.version, case.version)
+    # The action changes the case in memory; repository.save_case writes the changes.
+    repository.detach(session, case)
     try:
         return _act(session, actor, case, action)
     except (StaleDataError, IntegrityError):
@@ -259,8 +261,8 @@ def _act(session: Session, actor: Actor, case: Case, action: ActionIn) -> CaseDe
         action.note,
         payload,
     )
-    refresh_deadline(session, case)
-    session.flush()  # one write per action, inside act()'s conflict handling
+    clock = refresh_deadline(session, case)
+    repository.save_case(session, case)  # inside act()'s conflict handling
     events.publish(
         session,
         events.CaseTransitioned(
@@ -271,15 +273,19 @@ def _act(session: Session, actor: Actor, case: Case, action: ActionIn) -> CaseDe
             actor_id=actor.user_id,
         ),
     )
-    return _detail(session, case, actor)
+    return _detail(session, case, actor, clock)
 
 
-def refresh_deadline(session: Session, case: Case) -> None:
-    """Store the clock's deadline as absolute timestamps (recomputed on calendar changes)."""
+def refresh_deadline(session: Session, case: Case) -> views.Clock:
+    """Store the clock's deadline as absolute timestamps (recomputed on calendar changes).
+
+    Returns the clock, which the response shows too.
+    """
     clock = views.clock_of(session, case)
     case.deadline_at = views.end_of_day(clock.deadline_on)
     case.statutory_deadline_at = views.end_of_day(clock.statutory_deadline_on)
     case.deadline_provisional = clock.provisional
+    return clock
 
 
 def recompute_open_deadlines(session: Session) -> int:
@@ -349,9 +355,11 @@ def attach_supplement(
         session, item_code=case.item_code, bundle_code=case.bundle_code
     )
     resubmitted = {m.requirement_id for m in materials}
-    for material in case.materials:
-        if material.status == "rejected" and material.requirement_id in resubmitted:
-            material.status = "replaced"
-    submission.attach_materials(
+    uploads = submission.attach_materials(
         session, actor=actor, case=case, target=target, materials=materials, require_complete=False
     )
+    submission.claim_uploads(session, case=case, uploads=uploads)
+    for material in case.materials:
+        # the new materials have no status until they are inserted
+        if material.status == "rejected" and material.requirement_id in resubmitted:
+            material.status = "replaced"

@@ -10,6 +10,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tongban.access.rules import Actor, Role
 from tongban.cases import repository
@@ -172,8 +173,12 @@ def attach_materials(
     target: Target,
     materials: list[Any],
     require_complete: bool,
-) -> None:
+) -> list[Upload]:
+    """Add the materials to the case; returns their uploads, for ``claim_uploads``."""
     requirements = requirements_of(target)
+    # All uploads in one query; they are claimed once the case has its id.
+    uploads = repository.uploads_by_token(session, [entry.upload_id for entry in materials])
+    used: list[Upload] = []
     total = 0
     seen: set[int] = set()
     for entry in materials:
@@ -184,16 +189,24 @@ def attach_materials(
                 f"No material requirement {entry.requirement_id} for this application.",
                 details={"requirement_id": entry.requirement_id},
             )
-        upload = own_upload(session, actor, entry.upload_id)
+        upload = uploads.get(entry.upload_id)
+        if (
+            upload is None
+            or upload.owner_user_id != actor.user_id
+            or upload.case_id is not None
+            or any(u is upload for u in used)  # one file serves one material
+        ):
+            raise _upload_not_found(entry.upload_id)
+        used.append(upload)
         total += upload.size
         item, requirement = requirements[entry.requirement_id]
         seen.add(requirement.id)
-        upload.case_id = case.id
         case.materials.append(
             CaseMaterial(
                 requirement_id=requirement.id,
                 requirement_name=requirement.name,
                 item_code=item.code,
+                upload_id=upload.id,
                 upload=upload,
             )
         )
@@ -213,17 +226,26 @@ def attach_materials(
             "Required materials are missing: " + ", ".join(missing),
             details={"missing": missing},
         )
+    return used
 
 
-def own_upload(session: Session, actor: Actor, token: str) -> Upload:
-    upload = repository.upload_by_token(session, token)
-    if upload is None or upload.owner_user_id != actor.user_id or upload.case_id is not None:
-        raise NotFound(
-            "upload_not_found",
-            f"找不到已上传的文件：{token}",
-            f"Upload not found (or already used): {token}",
-        )
-    return upload
+def claim_uploads(session: Session, *, case: Case, uploads: list[Upload]) -> None:
+    """Mark the uploads as the case's (the case must have its id, i.e. be inserted)."""
+    claimed = repository.claim_uploads(session, case.id, [u.id for u in uploads])
+    if claimed != len(uploads):
+        # A concurrent request claimed one of them between our read and this write.
+        raise _upload_not_found("、".join(u.token for u in uploads))
+    for upload in uploads:
+        # Written by the UPDATE above: record it as the loaded value, not as a change.
+        set_committed_value(upload, "case_id", case.id)
+
+
+def _upload_not_found(token: str) -> NotFound:
+    return NotFound(
+        "upload_not_found",
+        f"找不到已上传的文件：{token}",
+        f"Upload not found (or already used): {token}",
+    )
 
 
 def channel_for(actor: Actor, requested: str) -> str:

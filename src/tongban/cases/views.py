@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,7 @@ from tongban.config import get_settings
 from tongban.kit.clock import SHANGHAI, local_today
 from tongban.kit.masking import mask_id_number, mask_phone
 from tongban.workdays import service as workdays_service
-from tongban.workdays.rules import WorkCalendar
+from tongban.workdays.rules import WorkCalendar, WorkdayCount, WorkdayResult
 
 
 def clock_of(session: Session, case: Case, events: list[CaseEvent] | None = None) -> Clock:
@@ -33,10 +34,31 @@ def clock_of(session: Session, case: Case, events: list[CaseEvent] | None = None
         [ClockEvent(e.action, e.from_state, e.to_state, e.at) for e in rows],
         limit_days=case.limit_days,
         statutory_days=case.statutory_limit_days,
-        calendar=_calendar(session),
+        calendar=_LazyCalendar(session),
         today=local_today(),
         warning_workdays=get_settings().warning_workdays,
     )
+
+
+class _LazyCalendar:
+    """The calendar, read on first use: the clock of a case not yet accepted needs none."""
+
+    __slots__ = ("_calendar", "_session")
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._calendar: WorkCalendar | None = None
+
+    def _get(self) -> WorkCalendar:
+        if self._calendar is None:
+            self._calendar = _calendar(self._session)
+        return self._calendar
+
+    def add_workdays(self, start: date, n: int) -> WorkdayResult:
+        return self._get().add_workdays(start, n)
+
+    def workdays_between(self, start: date, end: date) -> WorkdayCount:
+        return self._get().workdays_between(start, end)
 
 
 def _calendar(session: Session) -> WorkCalendar:
@@ -70,18 +92,22 @@ def clock_read(case: Case, clock: Clock) -> ClockRead:
 
 
 def summary(session: Session, case: Case) -> CaseSummary:
-    return CaseSummary(
-        case_no=case.case_no,
-        title=case.title,
-        state=case.state,
-        state_label=rules.STATE_LABELS[case.state],
-        applicant_name=case.applicant_name,
-        channel=case.channel,
-        submitted_at=case.submitted_at,
-        department_name=case.lead_department_name,
-        clock=clock_read(case, clock_of(session, case)),
-        version=case.version,
-    )
+    return CaseSummary(**_summary_fields(session, case, None))
+
+
+def _summary_fields(session: Session, case: Case, clock: Clock | None) -> dict[str, Any]:
+    return {
+        "case_no": case.case_no,
+        "title": case.title,
+        "state": case.state,
+        "state_label": rules.STATE_LABELS[case.state],
+        "applicant_name": case.applicant_name,
+        "channel": case.channel,
+        "submitted_at": case.submitted_at,
+        "department_name": case.lead_department_name,
+        "clock": clock_read(case, clock or clock_of(session, case)),
+        "version": case.version,
+    }
 
 
 def event_read(event: CaseEvent) -> EventRead:
@@ -114,13 +140,19 @@ def task_read(task: Task) -> TaskRead:
     )
 
 
-def detail(session: Session, case: Case, actor: Actor | None, allowed: list[str]) -> CaseDetail:
-    base = summary(session, case)
+def detail(
+    session: Session,
+    case: Case,
+    actor: Actor | None,
+    allowed: list[str],
+    clock: Clock | None = None,
+) -> CaseDetail:
+    """The full case; ``clock`` if the caller has just computed it for these events."""
     show_query_code = actor is not None and (
         actor.is_staff or case.applicant_user_id == actor.user_id
     )
     return CaseDetail(
-        **base.model_dump(),
+        **_summary_fields(session, case, clock),
         query_code=case.query_code if show_query_code else None,
         item_code=case.item_code,
         bundle_code=case.bundle_code,

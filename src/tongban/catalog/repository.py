@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from tongban.catalog.models import (
@@ -27,10 +27,15 @@ def item_by_code(session: Session, code: str) -> ServiceItem | None:
     )
 
 
+# Built once: every case action checks its item's version, and building the
+# statement would cost as much as running it.
+_ITEM_VERSION = select(ServiceItem.id, ServiceItem.version).where(
+    ServiceItem.code == bindparam("code")
+)
+
+
 def item_version(session: Session, code: str) -> tuple[int, int] | None:
-    row = session.execute(
-        select(ServiceItem.id, ServiceItem.version).where(ServiceItem.code == code)
-    ).first()
+    row = session.execute(_ITEM_VERSION, {"code": code}).first()
     return (row[0], row[1]) if row else None
 
 

@@ -60,7 +60,7 @@ def get_item(session: Session, *, code: str) -> ItemRead:
     stamp = repository.item_version(session, code)
     if stamp is None:
         raise _item_not_found(code)
-    key = (str(session.get_bind().url), code, *stamp)
+    key = (str(session.get_bind().engine.url), code, *stamp)
     cached = _item_cache.get(key)
     if cached is not None and cached[0] > time.monotonic():
         return cached[1]
