@@ -35,10 +35,17 @@ from tongban.config import get_settings
 from tongban.errors import Conflict, DomainError, Invalid
 from tongban.kit.clock import now
 
+# What the application form asks, exactly as submit_case validates it (the web
+# layer renders the same schema), and which materials must be uploaded.
+application_schema = submission.merged_schema
+must_upload = submission.must_upload
+
 __all__ = [
     "acceptance_queue",
     "act",
+    "application_schema",
     "get_case",
+    "must_upload",
     "my_cases",
     "progress",
     "read_material",

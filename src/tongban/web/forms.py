@@ -48,20 +48,6 @@ class FormResult:
         return not self.errors
 
 
-def merged_schema(schemas: list[dict[str, Any]]) -> dict[str, Any]:
-    """A bundle's form: the union of its items' forms, shared fields asked once.
-
-    Mirrors ``tongban.cases.submission.merged_schema`` so the page asks exactly what the
-    service validates.
-    """
-    properties: dict[str, Any] = {}
-    required: list[str] = []
-    for schema in schemas:
-        properties.update((schema or {}).get("properties", {}))
-        required += [r for r in (schema or {}).get("required", []) if r not in required]
-    return {"type": "object", "properties": properties, "required": required}
-
-
 def fields_from_schema(schema: dict[str, Any]) -> list[Field]:
     required = set(schema.get("required", []))
     fields = []

@@ -52,11 +52,6 @@ class Target:
         return [(item, m) for item in self.items for m in item.materials]
 
 
-def must_upload(material: MaterialRead) -> bool:
-    """Mirrors the service: required unless shared data replaces it (免提交)."""
-    return material.necessity == "required" and not material.replaced_by
-
-
 def _item_target(session: Session, code: str) -> Target:
     item = catalog_service.get_item(session, code=code)
     return Target("item", item.code, item.name, [item], item.form_schema)
@@ -64,7 +59,7 @@ def _item_target(session: Session, code: str) -> Target:
 
 def _bundle_target(session: Session, code: str) -> Target:
     bundle = catalog_service.get_bundle(session, code=code)
-    schema = forms.merged_schema([i.form_schema for i in bundle.items])
+    schema = cases_service.application_schema(list(bundle.items))
     return Target("bundle", bundle.code, bundle.name, list(bundle.items), schema)
 
 
@@ -92,7 +87,7 @@ def _show_form(
         "target": target,
         "fields": forms.fields_from_schema(target.schema),
         "materials": target.materials,
-        "must_upload": must_upload,
+        "must_upload": cases_service.must_upload,
         "values": values,
         "errors": errors or {},
         "general_error": general_error,
@@ -149,7 +144,7 @@ def _submit(
     errors = {**applicant.errors, **answers.errors}
     files = _files(form, target)
     for _item, material in target.materials:
-        if must_upload(material) and material.id not in files:
+        if cases_service.must_upload(material) and material.id not in files:
             errors[f"material_{material.id}"] = gettext("请上传%(name)s。", name=material.name)
 
     def again(general: str = "", status: int = 422) -> Response:

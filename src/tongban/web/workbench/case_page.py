@@ -49,7 +49,7 @@ def _items(session: Session, case: CaseDetail) -> list[ItemRead]:
 
 def _form_rows(case: CaseDetail, items: list[ItemRead]) -> list[tuple[str, Any]]:
     """(title, value) for the form answers, in the schema's order and with its titles."""
-    schema = forms.merged_schema([i.form_schema for i in items])
+    schema = cases_service.application_schema(items)
     titles = {f.name: f.title for f in forms.fields_from_schema(schema)}
     ordered = [name for name in titles if name in case.form]
     ordered += [name for name in case.form if name not in titles]
