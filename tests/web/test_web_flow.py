@@ -192,3 +192,58 @@ def test_clerk_files_at_the_window(web: TestClient) -> None:
     case_no = re.search(r'id="case-no">([^<]+)<', done.text).group(1)  # type: ignore[union-attr]
     detail = web.get(f"/workbench/cases/{case_no}").text
     assert "窗口代办" in detail
+
+
+def _my_form(web: TestClient, case_no: str, action: str) -> dict[str, str]:
+    """The hidden fields of one action form on the applicant's case page."""
+    page = web.get(f"/my/cases/{case_no}").text
+    assert f'name="action" value="{action}"' in page, f"{action} not offered"
+    version = re.search(r'name="version" value="(\d+)"', page)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert version and token
+    return {"csrf_token": token.group(1), "action": action, "version": version.group(1)}
+
+
+def test_applicant_supplements_then_withdraws(web: TestClient) -> None:
+    login(web, "applicant_ma")
+    data, ids = _apply(web)
+    done = web.post(f"/apply/{DIBAO_CODE}", data=data, files=dibao_files(ids[:2]))
+    case_no = re.search(r'id="case-no">([^<]+)<', done.text).group(1)  # type: ignore[union-attr]
+    logout(web)
+
+    # The clerk sends a one-time supplement notice listing what is missing.
+    login(web, "clerk")
+    page = _act(web, case_no, "request_supplement", missing="家庭成员收入证明")
+    assert "待补正" in page
+    logout(web)
+
+    # The applicant sees the notice and uploads the missing document from "my cases".
+    login(web, "applicant_ma")
+    page = web.get(f"/my/cases/{case_no}").text
+    assert "待补正" in page and "家庭成员收入证明" in page
+    empty = web.post(f"/my/cases/{case_no}/actions", data=_my_form(web, case_no, "supplement"))
+    assert "flash-error" in empty.text and "待补正" in empty.text
+    form = _my_form(web, case_no, "supplement")
+    supplemented = web.post(
+        f"/my/cases/{case_no}/actions",
+        data=form,
+        files={f"material_{ids[0]}": ("收入证明.pdf", PDF, "application/pdf")},
+    )
+    assert supplemented.status_code == 200
+    assert "预审中" in supplemented.text and "补正材料" in supplemented.text
+    assert "收入证明.pdf" in supplemented.text
+
+    # Then withdraws the application; nothing more can be done with it.
+    withdrawn = web.post(f"/my/cases/{case_no}/actions", data=_my_form(web, case_no, "withdraw"))
+    assert "已撤回" in withdrawn.text
+    assert 'name="action" value="withdraw"' not in withdrawn.text
+    # A forged action name is refused, and the case is unchanged.
+    forged = {**_my_form_from_page(web, case_no), "action": "accept", "version": "1"}
+    refused = web.post(f"/my/cases/{case_no}/actions", data=forged)
+    assert "flash-error" in refused.text and "已撤回" in refused.text
+
+
+def _my_form_from_page(web: TestClient, case_no: str) -> dict[str, str]:
+    token = re.search(r'name="csrf_token" value="([^"]+)"', web.get(f"/my/cases/{case_no}").text)
+    assert token
+    return {"csrf_token": token.group(1)}
