@@ -7,12 +7,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from tongban.workdays.models import WorkdayYear
 
+# Built once: it runs in every transaction that computes a deadline.
+_REVISIONS = select(WorkdayYear.year, WorkdayYear.revision).order_by(WorkdayYear.year)
+
 
 def revisions(session: Session) -> tuple[tuple[int, str], ...]:
     """(year, revision) of every loaded year: cheap, tells whether a cache is current."""
-    rows = session.execute(
-        select(WorkdayYear.year, WorkdayYear.revision).order_by(WorkdayYear.year)
-    )
+    rows = session.execute(_REVISIONS)
     return tuple((year, revision) for year, revision in rows)
 
 
