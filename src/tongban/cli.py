@@ -21,6 +21,15 @@ app.add_typer(users_app, name="users")
 app.add_typer(workdays_app, name="workdays")
 
 
+def _register_privacy() -> None:
+    from tongban.privacy.cli import app as privacy_app
+
+    app.add_typer(privacy_app, name="privacy", help="Personal data (个人信息保护)")
+
+
+_register_privacy()
+
+
 def _fail(error: DomainError) -> None:
     typer.secho(
         f"错误 {error.code}: {error.message_zh}\nerror {error.code}: {error.message_en}",

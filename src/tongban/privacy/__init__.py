@@ -1,0 +1,1 @@
+"""Personal-data privacy: free-text scanning and masking (classification, encryption to come)."""
