@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     default_locale: str = "zh_CN"
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
     # The test suite lowers them so that loading the demo users takes milliseconds.
+    login_max_failures: int = 5  # consecutive failures within the window lock the account
+    login_window_seconds: int = 15 * 60
+    login_lockout_seconds: int = 15 * 60
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
 

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, String
+from datetime import datetime
+
+from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tongban.db import Base, IdMixin, TimestampMixin
+from tongban.db import Base, IdMixin, TimestampMixin, UTCDateTime
 
 
 class User(IdMixin, TimestampMixin, Base):
@@ -19,3 +21,14 @@ class User(IdMixin, TimestampMixin, Base):
     id_number: Mapped[str | None] = mapped_column(String(18))
     phone: Mapped[str | None] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class LoginThrottle(Base):
+    """Consecutive failed sign-ins per username (known or not), and the lock they cause."""
+
+    __tablename__ = "login_throttles"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tongban.access.models import User
+from tongban.access.models import LoginThrottle, User
 
 
 def by_username(session: Session, username: str) -> User | None:
@@ -28,3 +28,13 @@ def applicant_by_id_number(session: Session, id_number: str) -> User | None:
     return session.scalar(
         select(User).where(User.id_number == id_number, User.role == "applicant").limit(1)
     )
+
+
+def throttle(session: Session, username: str) -> LoginThrottle | None:
+    return session.get(LoginThrottle, username)
+
+
+def add_throttle(session: Session, username: str) -> LoginThrottle:
+    row = LoginThrottle(username=username, failures=0)
+    session.add(row)
+    return row

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import math
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,6 +16,7 @@ from tongban.access.models import User
 from tongban.access.rules import Actor, Role, password_problems
 from tongban.config import get_settings
 from tongban.errors import Conflict, DomainError, Invalid
+from tongban.kit.clock import now
 from tongban.kit.ids import is_valid_id_number, normalize_id_number
 from tongban.regions import service as regions_service
 
@@ -97,6 +100,55 @@ def create_user(
 
 
 def authenticate(session: Session, *, username: str, password: str) -> Actor:
+    """Check the password; repeated failures lock the username for a while.
+
+    The failure counter is written in the caller's transaction: the login
+    endpoints render the error instead of raising, so it is committed.
+    """
+    key = username[:64]  # the throttle's key column; longer names cannot exist anyway
+    _check_not_locked(session, key)
+    try:
+        actor = _verify(session, username, password)
+    except DomainError:
+        _record_failure(session, key)
+        raise
+    if (row := repository.throttle(session, key)) is not None:
+        row.failures, row.first_failed_at, row.locked_until = 0, None, None
+    return actor
+
+
+def _check_not_locked(session: Session, username: str) -> None:
+    row = repository.throttle(session, username)
+    if row is None or row.locked_until is None or row.locked_until <= now():
+        return
+    seconds = max(1, math.ceil((row.locked_until - now()).total_seconds()))
+    minutes = math.ceil(seconds / 60)
+    raise DomainError(
+        "account_locked",
+        f"登录失败次数过多，账号已临时锁定，请 {minutes} 分钟后再试。",
+        f"Too many failed sign-ins; try again in {minutes} minutes.",
+        status=429,
+        details={"retry_after_seconds": seconds},
+    )
+
+
+def _record_failure(session: Session, username: str) -> None:
+    settings = get_settings()
+    row = repository.throttle(session, username) or repository.add_throttle(session, username)
+    moment = now()
+    window_open = row.first_failed_at is not None and (
+        (moment - row.first_failed_at).total_seconds() < settings.login_window_seconds
+    )
+    if not window_open:
+        row.failures, row.first_failed_at = 0, moment
+    row.failures += 1
+    if row.failures >= settings.login_max_failures:
+        row.locked_until = moment + timedelta(seconds=settings.login_lockout_seconds)
+        row.failures, row.first_failed_at = 0, None
+    session.flush()
+
+
+def _verify(session: Session, username: str, password: str) -> Actor:
     user = repository.by_username(session, username)
     if user is None or not user.active:
         with contextlib.suppress(VerificationError):
