@@ -1,0 +1,158 @@
+"""Every API endpoint × every role × in-scope / out-of-scope record → the expected status.
+
+The endpoint list comes from the app's own route table (its OpenAPI paths), so a
+new endpoint without a rule here fails this test.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from support import PASSWORD, act, applicant, clerk, item_named, make_user, submit
+from tongban.db import transaction
+
+ROLES = ("anon", "owner", "stranger", "clerk", "far_clerk", "reviewer", "other_reviewer", "admin")
+STAFF = {"clerk": 200, "far_clerk": 200, "reviewer": 200, "other_reviewer": 200, "admin": 200}
+SIGNED_IN = {"owner": 200, "stranger": 200, **STAFF}
+EVERYONE_200 = {role: 200 for role in ROLES}
+# In scope for the case: its applicant, the center's clerk and admin, the reviewer whose
+# department has a task in it. Out of scope: 404, so that existence does not leak.
+CASE_SCOPE = {
+    "owner": 200,
+    "clerk": 200,
+    "reviewer": 200,
+    "admin": 200,
+    "stranger": 404,
+    "far_clerk": 404,
+    "other_reviewer": 404,
+    "anon": 401,
+}
+
+
+def _with(base: dict[str, int], **changes: int) -> dict[str, int]:
+    return {**base, **changes}
+
+
+# "METHOD path" → (request builder, expected status per role)
+RULES: dict[str, tuple[str, dict[str, int]]] = {
+    "POST /api/v1/auth/token": ("bad_login", dict.fromkeys(ROLES, 401)),
+    "GET /api/v1/auth/me": ("plain", {**SIGNED_IN, "anon": 401}),
+    "GET /api/v1/items": ("plain", EVERYONE_200),
+    "POST /api/v1/items": ("empty_json", _with(dict.fromkeys(ROLES, 403), anon=401, admin=422)),
+    "GET /api/v1/items/{code}": ("plain", EVERYONE_200),
+    "GET /api/v1/bundles": ("plain", EVERYONE_200),
+    "GET /api/v1/bundles/{code}": ("plain", EVERYONE_200),
+    "GET /api/v1/departments": ("plain", EVERYONE_200),
+    "POST /api/v1/uploads": (
+        "no_file",
+        _with(
+            dict.fromkeys(ROLES, 403), anon=401, owner=422, stranger=422, clerk=422, far_clerk=422
+        ),
+    ),
+    "POST /api/v1/cases": (
+        "empty_json",
+        _with(
+            dict.fromkeys(ROLES, 403), anon=401, owner=422, stranger=422, clerk=422, far_clerk=422
+        ),
+    ),
+    "GET /api/v1/cases": ("plain", {**SIGNED_IN, "anon": 401}),
+    "GET /api/v1/cases/{case_no}": ("plain", CASE_SCOPE),
+    "POST /api/v1/cases/{case_no}/actions": (
+        "unknown_action",
+        {role: 422 if status == 200 else status for role, status in CASE_SCOPE.items()},
+    ),
+    "GET /api/v1/cases/{case_no}/materials/{material_id}": ("plain", CASE_SCOPE),
+    "GET /api/v1/progress": ("progress", EVERYONE_200),
+    "GET /api/v1/workbench/queue": ("plain", {**STAFF, "owner": 403, "stranger": 403, "anon": 401}),
+    "GET /api/v1/workdays/add": ("workdays", EVERYONE_200),
+    "GET /api/v1/workdays/years": ("plain", EVERYONE_200),
+}
+
+
+@pytest.fixture
+def world(client: TestClient, demo_db: str) -> dict[str, Any]:
+    """A case under review at 民政局, and one account per role."""
+    with transaction(demo_db) as s:
+        item = item_named(s, "最低生活保障")
+        owner = applicant(s, sequence=11)
+        window = clerk(s)
+        case = submit(s, owner, item_code=item.code)
+        case = act(s, window, case, "accept")
+        other_department = next(
+            code
+            for code in ("11640425MB00002TBX", "11640425MB00003TBK")
+            if code != item.department_code
+        )
+        users = {
+            "owner": owner,
+            "stranger": applicant(s, sequence=12),
+            "clerk": window,
+            "far_clerk": make_user(s, "clerk", region_code="640402"),
+            "reviewer": make_user(s, "reviewer", department_code=item.department_code),
+            "other_reviewer": make_user(s, "reviewer", department_code=other_department),
+            "admin": make_user(s, "admin", region_code="640425"),
+        }
+    headers: dict[str, dict[str, str]] = {"anon": {}}
+    for role, actor in users.items():
+        response = client.post(
+            "/api/v1/auth/token", json={"username": actor.username, "password": PASSWORD}
+        )
+        headers[role] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return {
+        "headers": headers,
+        "params": {
+            "code": item.code,
+            "case_no": case.case_no,
+            "material_id": str(case.materials[0].id),
+        },
+        "query_code": case.query_code,
+        "bundle": "qiye-kaiban",
+    }
+
+
+def _request(client: TestClient, world: dict[str, Any], key: str, role: str) -> int:
+    method, path = key.split(" ", 1)
+    kind, _ = RULES[key]
+    params = dict(world["params"])
+    if "bundles/{code}" in path:
+        params["code"] = world["bundle"]
+    url = path.format(**params)
+    headers = world["headers"][role]
+    if kind == "bad_login":
+        body = {"username": f"nobody_{role}", "password": "wrong1"}  # one try each: no lock-out
+        return client.post(url, json=body).status_code
+    if kind == "empty_json":
+        return client.post(url, json={}, headers=headers).status_code
+    if kind == "no_file":
+        return client.post(url, data={"x": "1"}, headers=headers).status_code
+    if kind == "unknown_action":
+        return client.post(url, json={"action": "no_such_action"}, headers=headers).status_code
+    query: dict[str, str] = {}
+    if kind == "progress":
+        query = {"case_no": params["case_no"], "code": world["query_code"]}
+    if kind == "workdays":
+        query = {"date": "2026-01-05", "n": "1"}
+    return client.request(method, url, params=query, headers=headers).status_code
+
+
+def test_every_endpoint_has_a_rule(client: TestClient) -> None:
+    routes = {
+        f"{method.upper()} {path}"
+        for path, operations in client.app.openapi()["paths"].items()  # type: ignore[attr-defined]
+        for method in operations
+    }
+    assert routes - RULES.keys() == set(), "new endpoint(s) without an authorization rule"
+    assert RULES.keys() - routes == set(), "rules for endpoints that no longer exist"
+
+
+def test_every_endpoint_for_every_role(client: TestClient, world: dict[str, Any]) -> None:
+    problems = []
+    for key, (_, expected) in RULES.items():
+        for role in ROLES:
+            status = _request(client, world, key, role)
+            if status != expected[role]:
+                problems.append(f"{key} as {role}: {status}, expected {expected[role]}")
+    assert problems == []
