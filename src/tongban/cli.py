@@ -49,11 +49,13 @@ def serve(
     import uvicorn
 
     from tongban.config import get_settings
+    from tongban.privacy.logs import uvicorn_log_config
 
     get_settings().resolved_secret_key()  # create the shared key before workers fork
     uvicorn.run(
         "tongban.app:create_app",
         factory=True,
+        log_config=uvicorn_log_config(),
         host=host,
         port=port,
         workers=workers,
@@ -182,3 +184,7 @@ def workdays_load(file: Annotated[Path, typer.Argument(help="official arrangemen
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
