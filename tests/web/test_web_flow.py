@@ -247,3 +247,24 @@ def _my_form_from_page(web: TestClient, case_no: str) -> dict[str, str]:
     token = re.search(r'name="csrf_token" value="([^"]+)"', web.get(f"/my/cases/{case_no}").text)
     assert token
     return {"csrf_token": token.group(1)}
+
+
+def test_resubmitting_the_same_form_from_a_new_session_finds_the_first_case(
+    web: TestClient,
+) -> None:
+    login(web, "applicant_ma")
+    data, ids = _apply(web)
+    first = web.post(
+        f"/apply/{DIBAO_CODE}", data=data, files=dibao_files(ids[:2]), follow_redirects=False
+    )
+    assert first.status_code == 303
+    # The browser lost its session (new sign-in); the old page is posted again.
+    logout(web)
+    login(web, "applicant_ma")
+    again = {**data, "csrf_token": csrf(web, "/")}
+    second = web.post(
+        f"/apply/{DIBAO_CODE}", data=again, files=dibao_files(ids[:2]), follow_redirects=False
+    )
+    assert second.status_code == 303
+    assert second.headers["location"] == first.headers["location"]
+    assert web.get("/my/cases").text.count("/my/cases/640425-") == 1

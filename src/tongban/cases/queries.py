@@ -92,3 +92,13 @@ def read_material(
         raise NotFound("material_not_found", "材料不存在。", "Material not found.")
     upload = material.upload
     return upload.filename, upload.content_type, get_storage().get(upload.sha256)
+
+
+def case_no_for_idempotency_key(session: Session, *, actor: Actor, key: str) -> str | None:
+    """The case an earlier request with this Idempotency-Key created, if any.
+
+    Lets a form that is posted again (another tab, a lost session cookie) land on
+    the case it already created before anything new is uploaded.
+    """
+    record = repository.idempotency_record(session, actor.user_id, key)
+    return record.case_no if record else None

@@ -16,6 +16,7 @@ from tongban.cases import actions, repository, rules, submission, views
 from tongban.cases.models import Case, CaseEvent, Task, Upload
 from tongban.cases.queries import (  # re-exported: the domain's one service surface
     acceptance_queue,
+    case_no_for_idempotency_key,
     my_cases,
     progress,
     read_material,
@@ -44,6 +45,7 @@ __all__ = [
     "acceptance_queue",
     "act",
     "application_schema",
+    "case_no_for_idempotency_key",
     "get_case",
     "must_upload",
     "my_cases",

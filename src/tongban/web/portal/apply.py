@@ -138,6 +138,11 @@ def _submit(
     done = dict(request.session.get(_SUBMITTED_KEY, {}))
     if key and key in done:  # the same page submitted again (back button, double click)
         return redirect(f"/apply/done/{done[key]}")
+    earlier = (
+        cases_service.case_no_for_idempotency_key(session, actor=actor, key=key) if key else None
+    )
+    if earlier:  # posted again from another tab or after the session cookie was lost
+        return redirect(f"/apply/done/{earlier}")
     raw = {k: v for k, v in form.items() if isinstance(v, str)}
     applicant = forms.validate_applicant(raw, gettext)
     answers = forms.validate(target.schema, raw, gettext)
