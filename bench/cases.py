@@ -58,6 +58,7 @@ def drop_database(url: str) -> None:
 def setup(url: str) -> tuple[Actor, Actor, str, list[int]]:
     from tongban.access import service as access_service
     from tongban.access.rules import Role
+    from tongban.cases import service as case_service
     from tongban.catalog import service as catalog_service
     from tongban.db import transaction, upgrade
     from tongban.demo.loader import load_reference_data
@@ -80,7 +81,7 @@ def setup(url: str) -> tuple[Actor, Actor, str, list[int]]:
         )
         applicant_actor = access_service.actor_for(applicant)
         clerk_actor = access_service.actor_for(clerk)
-    required = [m.id for m in item.materials if m.necessity == "required" and not m.replaced_by]
+    required = [m.id for m in item.materials if case_service.must_upload(m)]
     assert applicant_actor.role == Role.APPLICANT
     return applicant_actor, clerk_actor, item.code, required
 
@@ -88,28 +89,11 @@ def setup(url: str) -> tuple[Actor, Actor, str, list[int]]:
 def fill_form(url: str, item_code: str) -> dict[str, object]:
     from tongban.catalog import service as catalog_service
     from tongban.db import transaction
+    from tongban.demo.cases import sample_form
 
     with transaction(url) as session:
-        schema = catalog_service.get_item(session, code=item_code).form_schema
-    form: dict[str, object] = {}
-    for name, prop in schema.get("properties", {}).items():
-        if "enum" in prop:
-            form[name] = prop["enum"][0]
-        elif prop.get("type") == "integer":
-            form[name] = max(1, int(prop.get("minimum", 1)))
-        elif prop.get("type") == "number":
-            form[name] = float(max(1, prop.get("minimum", 1)))
-        elif prop.get("type") == "boolean":
-            form[name] = True
-        elif prop.get("format") == "date":
-            form[name] = "2026-11-20"
-        else:
-            form[name] = "测试" if not prop.get("pattern") else _pattern_value(prop["pattern"])
-    return form
-
-
-def _pattern_value(pattern: str) -> str:
-    return "13900000000" if "1" in pattern else "测试"
+        item = catalog_service.get_item(session, code=item_code)
+    return sample_form([item], id_number="")
 
 
 def run_tongban(url: str, n: int) -> float:

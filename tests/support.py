@@ -14,6 +14,7 @@ from tongban.cases import service as case_service
 from tongban.cases.schemas import ActionIn, ApplicantIn, CaseCreate, CaseDetail, MaterialIn
 from tongban.catalog import service as catalog_service
 from tongban.catalog.schemas import ItemRead
+from tongban.demo.cases import sample_form as demo_sample_form
 from tongban.kit.ids import make_id_number
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -65,39 +66,8 @@ def bundle_named(session: Session, name: str) -> Any:
     raise AssertionError(f"demo bundle not found: {name}")
 
 
-def sample_value(prop: dict[str, Any]) -> Any:
-    if "enum" in prop:
-        return prop["enum"][0]
-    kind = prop.get("type")
-    if kind == "integer":
-        return int(prop.get("minimum", 1)) or 1
-    if kind == "number":
-        return float(prop.get("minimum", 1)) or 1.0
-    if kind == "boolean":
-        return True
-    if prop.get("format") == "date":
-        return "2026-11-20"
-    if "pattern" in prop:
-        return _match_pattern(prop["pattern"])
-    return "测试内容"[: prop.get("maxLength", 20)]
-
-
-def _match_pattern(pattern: str) -> str:
-    import re
-
-    candidates = ("13912345678", person_id(9), "91640425MA7XK2QJ3A", "测试内容", "123456", "2026")
-    for candidate in candidates:
-        if re.search(pattern, candidate):
-            return candidate
-    raise AssertionError(f"no sample value for pattern {pattern}")
-
-
-def sample_form(schemas: list[dict[str, Any]]) -> dict[str, Any]:
-    form: dict[str, Any] = {}
-    for schema in schemas:
-        for name, prop in schema.get("properties", {}).items():
-            form[name] = sample_value(prop)
-    return form
+def sample_form(items: list[ItemRead]) -> dict[str, Any]:
+    return demo_sample_form(items, id_number=person_id(9))
 
 
 def upload(session: Session, actor: Actor, content: bytes = PDF) -> str:
@@ -124,13 +94,13 @@ def application(
         MaterialIn(requirement_id=m.id, upload_id=upload(session, actor))
         for item in items
         for m in item.materials
-        if m.necessity == "required" and not m.replaced_by
+        if case_service.must_upload(m)
     ]
     return CaseCreate(
         item_code=item_code,
         bundle_code=bundle_code,
         applicant=ApplicantIn(name=name, id_number=id_number or person_id(7), phone="13912345678"),
-        form=sample_form([i.form_schema for i in items]),
+        form=sample_form(items),
         materials=materials,
         channel="window" if actor.role.value == "clerk" else "online",
     )

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from support import PASSWORD, PDF, item_named, make_user, person_id, sample_form
+from tongban.cases import service as case_service
 from tongban.cases.models import Case, Upload
 from tongban.db import session_factory, transaction
 
@@ -48,7 +49,7 @@ def count(db: str, model: type) -> int:
 def new_application(client: TestClient, auth: dict[str, str], item: Any) -> dict[str, Any]:
     materials = []
     for m in item.materials:
-        if m.necessity == "required" and not m.replaced_by:
+        if case_service.must_upload(m):
             up = client.post(
                 "/api/v1/uploads",
                 headers=auth,
@@ -59,7 +60,7 @@ def new_application(client: TestClient, auth: dict[str, str], item: Any) -> dict
     return {
         "item_code": item.code,
         "applicant": {"name": "李四", "id_number": person_id(3), "phone": "13900001111"},
-        "form": sample_form([item.form_schema]),
+        "form": sample_form([item]),
         "materials": materials,
     }
 

@@ -180,8 +180,22 @@ def actor_by_id(session: Session, user_id: int) -> Actor | None:
 
 
 def applicant_id_number(session: Session, user_id: int) -> str | None:
+    return applicant_contact(session, user_id)[0]
+
+
+def applicant_contact(session: Session, user_id: int) -> tuple[str | None, str | None]:
+    """(identity number, phone) the applicant registered with."""
     user = repository.by_id(session, user_id)
-    return user.id_number if user else None
+    return (user.id_number, user.phone) if user else (None, None)
+
+
+def actor_by_username(session: Session, username: str) -> Actor | None:
+    user = repository.by_username(session, username)
+    return actor_for(user) if user is not None and user.active else None
+
+
+def reviewers(session: Session) -> list[Actor]:
+    return [actor_for(u) for u in repository.list_users(session) if u.role == Role.REVIEWER]
 
 
 def user_id_for_identity(session: Session, *, id_number: str) -> int | None:

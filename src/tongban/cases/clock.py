@@ -16,9 +16,25 @@ from tongban.cases.rules import Action, State
 from tongban.kit.clock import SHANGHAI
 
 
+class DayResult(Protocol):
+    @property
+    def date(self) -> date: ...
+    @property
+    def provisional(self) -> bool: ...
+
+
+class DayCount(Protocol):
+    @property
+    def count(self) -> int: ...
+    @property
+    def provisional(self) -> bool: ...
+
+
 class Calendar(Protocol):
-    def add_workdays(self, start: date, n: int) -> object: ...
-    def workdays_between(self, start: date, end: date) -> object: ...
+    """What the clock needs of the working-day calendar (tongban.workdays)."""
+
+    def add_workdays(self, start: date, n: int) -> DayResult: ...
+    def workdays_between(self, start: date, end: date) -> DayCount: ...
 
 
 @dataclass(frozen=True)
@@ -81,8 +97,8 @@ def compute_clock(
         elif event.from_state in PAUSE_STATES and event.to_state not in PAUSE_STATES:
             if pause_started is not None:
                 count = calendar.workdays_between(pause_started, _day(event.at))
-                paused += count.count  # type: ignore[attr-defined]
-                provisional |= count.provisional  # type: ignore[attr-defined]
+                paused += count.count
+                provisional |= count.provisional
             pause_started = None
             if event.action in STOP_ACTIONS:
                 stopped_on = _day(event.at)
@@ -93,12 +109,12 @@ def compute_clock(
     open_pause = 0
     if pause_started is not None and stopped_on is None:
         count = calendar.workdays_between(pause_started, today)
-        open_pause = count.count  # type: ignore[attr-defined]
-        provisional |= count.provisional  # type: ignore[attr-defined]
+        open_pause = count.count
+        provisional |= count.provisional
     deadline = calendar.add_workdays(accepted_on, limit_days + paused + open_pause)
     statutory = calendar.add_workdays(accepted_on, statutory_days + paused + open_pause)
-    provisional |= deadline.provisional or statutory.provisional  # type: ignore[attr-defined]
-    deadline_on: date = deadline.date  # type: ignore[attr-defined]
+    provisional |= deadline.provisional or statutory.provisional
+    deadline_on: date = deadline.date
     status, remaining = _status(
         calendar, today, deadline_on, stopped_on, pause_started, warning_workdays
     )
@@ -106,7 +122,7 @@ def compute_clock(
         status=status,
         accepted_on=accepted_on,
         deadline_on=deadline_on,
-        statutory_deadline_on=statutory.date,  # type: ignore[attr-defined]
+        statutory_deadline_on=statutory.date,
         remaining_workdays=remaining,
         paused_workdays=paused + open_pause,
         provisional=provisional,
@@ -125,9 +141,9 @@ def _status(
     if stopped_on is not None:
         return "stopped", None
     if today > deadline_on:
-        overdue = calendar.workdays_between(deadline_on, today).count  # type: ignore[attr-defined]
+        overdue = calendar.workdays_between(deadline_on, today).count
         return "overdue", -overdue
-    remaining: int = calendar.workdays_between(today, deadline_on).count  # type: ignore[attr-defined]
+    remaining: int = calendar.workdays_between(today, deadline_on).count
     if pause_started is not None:
         return "paused", remaining
     if remaining <= warning_workdays:

@@ -25,7 +25,7 @@ from tongban.config import get_settings
 from tongban.kit.clock import SHANGHAI, local_today
 from tongban.kit.masking import mask_id_number, mask_phone
 from tongban.workdays import service as workdays_service
-from tongban.workdays.rules import WorkCalendar, WorkdayCount, WorkdayResult
+from tongban.workdays.service import WorkCalendar, WorkdayCount, WorkdayResult
 
 
 def clock_of(session: Session, case: Case, events: list[CaseEvent] | None = None) -> Clock:
@@ -61,13 +61,21 @@ class _LazyCalendar:
         return self._get().workdays_between(start, end)
 
 
+_CALENDAR_CACHE = "work_calendar"
+
+
 def _calendar(session: Session) -> WorkCalendar:
     """One calendar per transaction: a page may compute dozens of clocks."""
-    cache = per_transaction(session, "work_calendar")
+    cache = per_transaction(session, _CALENDAR_CACHE)
     if "calendar" not in cache:
         cache["calendar"] = workdays_service.calendar(session)
     calendar: WorkCalendar = cache["calendar"]
     return calendar
+
+
+def forget_calendar(session: Session) -> None:
+    """The calendar changed inside this transaction: read it again on next use."""
+    session.info.pop(_CALENDAR_CACHE, None)
 
 
 def end_of_day(day: date | None) -> datetime | None:

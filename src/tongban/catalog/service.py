@@ -22,7 +22,7 @@ from tongban.catalog.schemas import (
     MaterialRead,
 )
 from tongban.db import utcnow
-from tongban.errors import Conflict, Invalid, NotFound
+from tongban.errors import Conflict, Invalid, NotFound, not_found
 from tongban.regions import service as regions_service
 from tongban.regions.schemas import DepartmentRead
 
@@ -175,12 +175,7 @@ def search_items(session: Session, *, q: str, page: int = 1, size: int = 20) -> 
 def get_bundle(session: Session, *, code: str) -> BundleRead:
     bundle = repository.bundle_by_code(session, code)
     if bundle is None:
-        raise NotFound(
-            "bundle_not_found",
-            f"一件事不存在：{code}",
-            f"Bundle not found: {code}",
-            details={"key": code},
-        )
+        raise not_found("一件事", "Bundle", code)
     return _bundle_read(bundle, _Departments(session))
 
 

@@ -87,12 +87,10 @@ def load_sample_cases(session: Session) -> int:
 
 
 def _actor(session: Session, username: str) -> Actor:
-    from tongban.access import repository
-
-    user = repository.by_username(session, username)
-    if user is None:
+    actor = access_service.actor_by_username(session, username)
+    if actor is None:
         raise LookupError(f"demo user missing: {username}")
-    return access_service.actor_for(user)
+    return actor
 
 
 def _items(session: Session, name: str) -> tuple[str | None, str | None, list[ItemRead]]:
@@ -120,13 +118,10 @@ def _play(session: Session, story: Story, clerk: Actor) -> None:
 
 
 def _reviewer(session: Session, case: CaseDetail) -> Actor:
-    from tongban.access import repository
-
-    for user in repository.list_users(session):
-        if user.role == "reviewer" and any(
-            t.department_code == user.department_code for t in case.tasks
-        ):
-            return access_service.actor_for(user)
+    departments = {t.department_code for t in case.tasks}
+    for reviewer in access_service.reviewers(session):
+        if reviewer.department_code in departments:
+            return reviewer
     raise LookupError(f"no demo reviewer for {case.case_no}")
 
 
@@ -153,9 +148,7 @@ def _application(
     item_code: str | None,
     bundle_code: str | None,
 ) -> CaseCreate:
-    from tongban.access import repository
-
-    person = repository.by_id(session, applicant.user_id)
+    id_number, phone = access_service.applicant_contact(session, applicant.user_id)
 
     def upload() -> str:
         return case_service.save_upload(
@@ -166,27 +159,28 @@ def _application(
         MaterialIn(requirement_id=m.id, upload_id=upload())
         for item in items
         for m in item.materials
-        if m.necessity == "required" and not m.replaced_by
+        if case_service.must_upload(m)
     ]
-    form: dict[str, Any] = {}
-    for item in items:
-        for name, prop in item.form_schema.get("properties", {}).items():
-            form[name] = _sample(prop, person.id_number if person else "")
     return CaseCreate(
         item_code=item_code,
         bundle_code=bundle_code,
-        applicant=ApplicantIn(
-            name=applicant.display_name,
-            id_number=person.id_number if person else None,
-            phone=person.phone if person else None,
-        ),
-        form=form,
+        applicant=ApplicantIn(name=applicant.display_name, id_number=id_number, phone=phone),
+        form=sample_form(items, id_number=id_number or ""),
         materials=materials,
         channel="window" if filer.role.value == "clerk" else "online",
     )
 
 
-def _sample(prop: dict[str, Any], id_number: str | None) -> Any:
+def sample_form(items: list[ItemRead], *, id_number: str) -> dict[str, Any]:
+    """Plausible answers to the items' application forms (demo cases, tests, benchmarks)."""
+    form: dict[str, Any] = {}
+    for item in items:
+        for name, prop in item.form_schema.get("properties", {}).items():
+            form[name] = _sample(prop, id_number)
+    return form
+
+
+def _sample(prop: dict[str, Any], id_number: str) -> Any:
     if "enum" in prop:
         return prop["enum"][0]
     kind = prop.get("type")
@@ -203,4 +197,4 @@ def _sample(prop: dict[str, Any], id_number: str | None) -> Any:
         return "91640425MA7XK2QJ3A"
     if "{4}" in pattern:
         return "2026"
-    return "彭阳县白阳镇（演示）"
+    return "彭阳县白阳镇（演示）"[: prop.get("maxLength", 10)]

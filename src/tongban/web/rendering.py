@@ -161,3 +161,8 @@ def render_error(request: Request, error: DomainError) -> Response:
         },
         status=error.status,
     )
+
+
+def paged(result: Any) -> dict[str, Any]:
+    """Template context for one page of results: its number, and whether more follow."""
+    return {"page": result.page, "has_next": result.total > result.page * result.size}

@@ -17,7 +17,7 @@ from tongban.errors import DomainError
 from tongban.web import i18n
 from tongban.web.auth import Applicant
 from tongban.web.csrf import CsrfForm
-from tongban.web.rendering import error_message, flash, redirect, render
+from tongban.web.rendering import error_message, flash, paged, redirect, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 20
@@ -29,12 +29,7 @@ APPLICANT_ACTIONS = ("supplement", "withdraw")
 def my_cases(request: Request, session: SessionDep, actor: Applicant, page: int = 1) -> Response:
     page = max(page, 1)
     cases = cases_service.my_cases(session, actor=actor, page=page, size=PAGE_SIZE)
-    context = {
-        "actor": actor,
-        "cases": cases,
-        "page": page,
-        "has_next": cases.total > page * PAGE_SIZE,
-    }
+    context = {"actor": actor, "cases": cases, **paged(cases)}
     return render(request, "portal/my_cases.html", context)
 
 

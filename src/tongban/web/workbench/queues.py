@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from tongban.cases import service as cases_service
 from tongban.deps import SessionDep
 from tongban.web.auth import HOME_BY_ROLE, Staff
-from tongban.web.rendering import redirect, render
+from tongban.web.rendering import paged, redirect, render
 
 router = APIRouter(prefix="/workbench", include_in_schema=False)
 PAGE_SIZE = 20
@@ -24,12 +24,7 @@ def workbench_home(actor: Staff) -> Response:
 def acceptance(request: Request, session: SessionDep, actor: Staff, page: int = 1) -> Response:
     page = max(page, 1)
     queue = cases_service.acceptance_queue(session, actor=actor, page=page, size=PAGE_SIZE)
-    context = {
-        "actor": actor,
-        "queue": queue,
-        "page": page,
-        "has_next": queue.total > page * PAGE_SIZE,
-    }
+    context = {"actor": actor, "queue": queue, **paged(queue)}
     return render(request, "workbench/acceptance.html", context)
 
 
@@ -37,10 +32,5 @@ def acceptance(request: Request, session: SessionDep, actor: Staff, page: int = 
 def tasks(request: Request, session: SessionDep, actor: Staff, page: int = 1) -> Response:
     page = max(page, 1)
     queue = cases_service.task_queue(session, actor=actor, page=page, size=TASK_PAGE_SIZE)
-    context = {
-        "actor": actor,
-        "queue": queue,
-        "page": page,
-        "has_next": queue.total > page * TASK_PAGE_SIZE,
-    }
+    context = {"actor": actor, "queue": queue, **paged(queue)}
     return render(request, "workbench/tasks.html", context)
