@@ -58,10 +58,15 @@ def _isolated_var(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     var = tmp_path_factory.mktemp("var")
     os.environ["TONGBAN_STORAGE_DIR"] = str(var / "files")
     os.environ["TONGBAN_SECRET_KEY_FILE"] = str(var / "secret.key")
+    os.environ["TONGBAN_KEY_FILE"] = str(var / "keys.json")
+    os.environ["TONGBAN_AUDIT_SIGNING_KEY_FILE"] = str(var / "audit-signing.key")
+    os.environ["TONGBAN_AUDIT_CHECKPOINT_FILE"] = str(var / "audit-checkpoints.jsonl")
     os.environ.setdefault("TONGBAN_DATABASE_URL", f"sqlite:///{var / 'default.db'}")
     from tongban.config import get_settings
+    from tongban.privacy.crypto import reset_keyring
 
     get_settings.cache_clear()
+    reset_keyring()
     yield
 
 

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tongban import events
 from tongban.api import API_PREFIX, api_routers
+from tongban.audit import context as audit_context
 from tongban.config import Settings, get_settings
 from tongban.db import session_factory
 from tongban.errors import Conflict, DomainError
@@ -108,6 +109,24 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class ClientAddress:
+    """Remember the caller's address for the audit log (谁访问、谁负责)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        token = audit_context.client_addr.set(client[0] if client else None)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            audit_context.client_addr.reset(token)
 
 
 def _error_json(error: DomainError) -> JSONResponse:
@@ -207,4 +226,5 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     )
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ClientAddress)
     return app

@@ -21,13 +21,17 @@ app.add_typer(users_app, name="users")
 app.add_typer(workdays_app, name="workdays")
 
 
-def _register_privacy() -> None:
+def _register_domains() -> None:
+    from tongban.audit.cli import app as audit_app
     from tongban.privacy.cli import app as privacy_app
+    from tongban.privacy.keys_cli import app as keys_app
 
     app.add_typer(privacy_app, name="privacy", help="Personal data (个人信息保护)")
+    app.add_typer(keys_app, name="keys", help="Encryption keys (密钥管理)")
+    app.add_typer(audit_app, name="audit", help="Tamper-evident access log (访问日志存证)")
 
 
-_register_privacy()
+_register_domains()
 
 
 def _fail(error: DomainError) -> None:

@@ -39,6 +39,26 @@ class Settings(BaseSettings):
     login_lockout_seconds: int = 15 * 60
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    # Encryption at rest: keys live in a file outside the database (docs/privacy.md).
+    crypto_suite: str = "aes-gcm"  # "aes-gcm" or "sm4-gcm" (国密)
+    key_file: Path = VAR_DIR / "keys.json"
+    # Tamper-evident audit log: the checkpoint signing key and the witness file
+    # (an append-only copy of every checkpoint, kept outside the database).
+    audit_signing_key_file: Path = VAR_DIR / "audit-signing.key"
+    audit_signature_algorithm: str = "ed25519"  # or "sm2"
+    audit_checkpoint_file: Path = VAR_DIR / "audit-checkpoints.jsonl"
+    audit_checkpoint_every: int = 1000  # entries between automatic checkpoints
+    audit_checkpoint_seconds: int = 300  # or this long since the last one
+    # Misuse alerts (rules first; docs/audit.md explains each).
+    alert_window_minutes: int = 60
+    alert_bulk_persons: int = 200  # distinct persons one account reads in the window
+    alert_unrelated_reads: int = 20  # reads of records not tied to the reader's work
+    alert_unmask_count: int = 5  # unmask requests in the window
+    alert_baseline_days: int = 30
+    alert_baseline_min_days: int = 7
+    alert_baseline_sigmas: float = 3.0
+    alert_baseline_floor: int = 50
+    working_hours: str = "08:00-19:00"  # Beijing time, on working days
 
     def resolved_secret_key(self) -> str:
         """The signing key: configured, or generated once into a file under var/."""

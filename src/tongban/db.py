@@ -135,6 +135,7 @@ def transaction(url: str | None = None) -> Iterator[Session]:
 def import_all_models() -> None:
     """Import every domain's models so that Base.metadata is complete."""
     import tongban.access.models
+    import tongban.audit.models
     import tongban.cases.models
     import tongban.catalog.models
     import tongban.regions.models

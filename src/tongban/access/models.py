@@ -6,6 +6,7 @@ from sqlalchemy import Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.db import Base, IdMixin, TimestampMixin, UTCDateTime
+from tongban.privacy.crypto import EncryptedText
 
 
 class User(IdMixin, TimestampMixin, Base):
@@ -18,8 +19,10 @@ class User(IdMixin, TimestampMixin, Base):
     region_code: Mapped[str | None] = mapped_column(String(12))
     department_code: Mapped[str | None] = mapped_column(String(18))
     # The applicant's own identity, so that "my cases" can match cases filed for them.
-    id_number: Mapped[str | None] = mapped_column(String(18))
-    phone: Mapped[str | None] = mapped_column(String(20))
+    # Stored encrypted; the blind index answers "which user has this identity number".
+    id_number: Mapped[str | None] = mapped_column(EncryptedText("users.id_number"))
+    id_number_index: Mapped[str | None] = mapped_column(String(32), index=True)
+    phone: Mapped[str | None] = mapped_column(EncryptedText("users.phone"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 

@@ -4,6 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tongban.access.models import LoginThrottle, User
+from tongban.privacy.crypto import person_ref
 
 
 def by_username(session: Session, username: str) -> User | None:
@@ -26,7 +27,9 @@ def list_users(session: Session) -> list[User]:
 
 def applicant_by_id_number(session: Session, id_number: str) -> User | None:
     return session.scalar(
-        select(User).where(User.id_number == id_number, User.role == "applicant").limit(1)
+        select(User)
+        .where(User.id_number_index == person_ref(id_number), User.role == "applicant")
+        .limit(1)
     )
 
 

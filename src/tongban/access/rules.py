@@ -13,6 +13,7 @@ class Role(StrEnum):
     CLERK = "clerk"  # 窗口受理人员
     REVIEWER = "reviewer"  # 部门审批人员
     ADMIN = "admin"  # 中心管理员
+    AUDITOR = "auditor"  # 安全审计员
 
 
 ROLE_LABELS_ZH = {
@@ -20,9 +21,10 @@ ROLE_LABELS_ZH = {
     Role.CLERK: "窗口人员",
     Role.REVIEWER: "部门审批人员",
     Role.ADMIN: "中心管理员",
+    Role.AUDITOR: "安全审计员",
 }
 
-STAFF_ROLES = frozenset({Role.CLERK, Role.REVIEWER, Role.ADMIN})
+STAFF_ROLES = frozenset({Role.CLERK, Role.REVIEWER, Role.ADMIN, Role.AUDITOR})
 
 # permission → roles that hold it; scope is applied separately by repositories.
 PERMISSIONS: dict[str, frozenset[Role]] = {
@@ -33,6 +35,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "catalog.manage": frozenset({Role.ADMIN}),
     "users.manage": frozenset({Role.ADMIN}),
     "uploads.create": frozenset({Role.APPLICANT, Role.CLERK}),
+    "cases.export": frozenset({Role.CLERK, Role.ADMIN}),
+    "privacy.unmask": frozenset({Role.CLERK, Role.REVIEWER}),
+    "audit.read": frozenset({Role.AUDITOR}),
+    "audit.manage": frozenset({Role.AUDITOR}),
 }
 
 

@@ -18,6 +18,7 @@ from tongban.config import get_settings
 from tongban.errors import Conflict, DomainError, Invalid
 from tongban.kit.clock import now
 from tongban.kit.ids import is_valid_id_number, normalize_id_number
+from tongban.privacy.crypto import person_ref
 from tongban.regions import service as regions_service
 
 _settings = get_settings()
@@ -94,6 +95,7 @@ def create_user(
         region_code=region_code,
         department_code=department_code,
         id_number=id_number,
+        id_number_index=person_ref(id_number) if id_number else None,
         phone=phone,
     )
     return repository.add(session, user)

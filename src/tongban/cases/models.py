@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tongban.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
+from tongban.privacy.crypto import EncryptedJSON, EncryptedText
 
 
 class Case(IdMixin, TimestampMixin, Base):
@@ -26,11 +27,16 @@ class Case(IdMixin, TimestampMixin, Base):
     channel: Mapped[str] = mapped_column(String(16))
     applicant_kind: Mapped[str] = mapped_column(String(16))
     applicant_name: Mapped[str] = mapped_column(String(64))
-    applicant_id_number: Mapped[str] = mapped_column(String(18), index=True)
-    applicant_phone: Mapped[str] = mapped_column(String(20), default="")
+    # Sensitive personal data is stored encrypted (privacy/policy.toml); the blind
+    # index finds a person's cases without storing the identity number in plain.
+    applicant_id_number: Mapped[str] = mapped_column(EncryptedText("cases.applicant_id_number"))
+    applicant_id_index: Mapped[str] = mapped_column(String(32), index=True, default="")
+    applicant_phone: Mapped[str] = mapped_column(EncryptedText("cases.applicant_phone"), default="")
     applicant_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
     submitted_by_user_id: Mapped[int | None] = mapped_column(Integer)
-    form_data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    form_data: Mapped[dict[str, Any]] = mapped_column(
+        EncryptedJSON("cases.form_data"), default=dict
+    )
     limit_days: Mapped[int] = mapped_column(Integer)
     statutory_limit_days: Mapped[int] = mapped_column(Integer)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -39,7 +45,7 @@ class Case(IdMixin, TimestampMixin, Base):
     statutory_deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     decision: Mapped[str | None] = mapped_column(String(16))
-    decision_note: Mapped[str] = mapped_column(Text, default="")
+    decision_note: Mapped[str] = mapped_column(EncryptedText("cases.decision_note"), default="")
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -67,7 +73,7 @@ class Task(IdMixin, Base):
     department_code: Mapped[str] = mapped_column(String(18), index=True)
     department_name: Mapped[str] = mapped_column(String(128))
     state: Mapped[str] = mapped_column(String(16), default="pending")
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(EncryptedText("case_tasks.note"), default="")
     decided_by_user_id: Mapped[int | None] = mapped_column(Integer)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -92,7 +98,7 @@ class CaseEvent(IdMixin, Base):
     national_code: Mapped[int | None] = mapped_column(Integer)
     task_id: Mapped[int | None] = mapped_column(Integer)
     department_code: Mapped[str | None] = mapped_column(String(18))
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(EncryptedText("case_events.note"), default="")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     case: Mapped[Case] = relationship(back_populates="events")
@@ -107,7 +113,7 @@ class Upload(IdMixin, Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int] = mapped_column(Integer)
     content_type: Mapped[str] = mapped_column(String(64))
-    filename: Mapped[str] = mapped_column(String(255))
+    filename: Mapped[str] = mapped_column(EncryptedText("uploads.filename"))
     owner_user_id: Mapped[int] = mapped_column(Integer, index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -122,7 +128,7 @@ class CaseMaterial(IdMixin, Base):
     item_code: Mapped[str] = mapped_column(String(64))
     upload_id: Mapped[int] = mapped_column(ForeignKey("uploads.id"))
     status: Mapped[str] = mapped_column(String(16), default="submitted")
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(EncryptedText("case_materials.note"), default="")
 
     case: Mapped[Case] = relationship(back_populates="materials")
     upload: Mapped[Upload] = relationship()

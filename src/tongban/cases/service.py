@@ -35,6 +35,7 @@ from tongban.cases.storage import get_storage, sniff_content_type
 from tongban.config import get_settings
 from tongban.errors import Conflict, DomainError, Invalid
 from tongban.kit.clock import now
+from tongban.privacy.crypto import person_ref
 
 # What the application form asks, exactly as submit_case validates it (the web
 # layer renders the same schema), and which materials must be uploaded.
@@ -137,6 +138,7 @@ def submit_case(
         applicant_kind=data.applicant.kind,
         applicant_name=data.applicant.name.strip(),
         applicant_id_number=identity,
+        applicant_id_index=person_ref(identity),
         applicant_phone=data.applicant.phone or "",
         applicant_user_id=applicant_user_id,
         submitted_by_user_id=actor.user_id,
