@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     alert_window_minutes: int = 60
     alert_bulk_persons: int = 200  # distinct persons one account reads in the window
     alert_unrelated_reads: int = 20  # reads of records not tied to the reader's work
-    alert_unmask_count: int = 5  # unmask requests in the window
+    alert_unmask_count: int = 20  # unmask requests in the window
     alert_baseline_days: int = 30
     alert_baseline_min_days: int = 7
     alert_baseline_sigmas: float = 3.0
