@@ -18,7 +18,7 @@ from tongban.config import get_settings
 from tongban.errors import Conflict, DomainError, Invalid
 from tongban.kit.clock import now
 from tongban.kit.ids import is_valid_id_number, normalize_id_number
-from tongban.privacy.crypto import person_ref
+from tongban.privacy.crypto import blind_index, person_ref
 from tongban.regions import service as regions_service
 
 _settings = get_settings()
@@ -107,7 +107,9 @@ def authenticate(session: Session, *, username: str, password: str) -> Actor:
     The failure counter is written in the caller's transaction: the login
     endpoints render the error instead of raising, so it is committed.
     """
-    key = username[:64]  # the throttle's key column; longer names cannot exist anyway
+    # Keyed by a blind index: people type their identity number as a user name,
+    # and a failed attempt must not leave it in the database in plain.
+    key = blind_index(username, domain="login")
     _check_not_locked(session, key)
     try:
         actor = _verify(session, username, password)

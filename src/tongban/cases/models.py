@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tongban.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -99,7 +99,10 @@ class CaseEvent(IdMixin, Base):
     task_id: Mapped[int | None] = mapped_column(Integer)
     department_code: Mapped[str | None] = mapped_column(String(18))
     note: Mapped[str] = mapped_column(EncryptedText("case_events.note"), default="")
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The supplement notice's list is typed by staff and may carry personal data.
+    payload: Mapped[dict[str, Any]] = mapped_column(
+        EncryptedJSON("case_events.payload"), default=dict
+    )
 
     case: Mapped[Case] = relationship(back_populates="events")
 

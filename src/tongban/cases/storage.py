@@ -1,49 +1,163 @@
-"""File storage by content hash behind one interface: a local folder or S3-compatible storage."""
+"""File storage by content hash behind one interface: a local folder or S3-compatible storage.
+
+Every file is encrypted at rest with the field keys (privacy.crypto), per file, with
+"file:<sha256>" as associated data so that a file put under another file's name
+fails to open. Files are still named by the SHA-256 of their plaintext (identical
+uploads are stored once); files stored before encryption are read as they are and
+encrypted by the next key rotation (`reencrypt`).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
 from tongban.config import Settings, get_settings
+from tongban.errors import DomainError
+from tongban.privacy.crypto import FILE_MAGIC, keyring
+
+# Enough of a file to read its key id: magic, key-id length, key id (at most 255 bytes).
+HEADER_BYTES = len(FILE_MAGIC) + 1 + 255
+_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 class Storage(Protocol):
     def put(self, content: bytes) -> str: ...
     def get(self, sha256: str) -> bytes: ...
+    def hashes(self) -> Iterator[str]: ...
+    def key_id_of(self, sha256: str) -> str | None: ...
+    def reencrypt(self, sha256: str) -> bool: ...
 
 
 def digest(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-class LocalStorage:
+def file_context(sha256: str) -> str:
+    return f"file:{sha256}"
+
+
+class EncryptedStore(ABC):
+    """Seals on the way in and opens on the way out; a backend only moves bytes."""
+
+    def put(self, content: bytes) -> str:
+        sha256 = digest(content)
+        # an identical file is stored once; a legacy plain copy is sealed now
+        if not self._exists(sha256) or self.key_id_of(sha256) is None:
+            self._write(sha256, keyring().encrypt_bytes(content, context=file_context(sha256)))
+        return sha256
+
+    def get(self, sha256: str) -> bytes:
+        return _open(sha256, self._read(sha256))
+
+    def key_id_of(self, sha256: str) -> str | None:
+        """The key a stored file is sealed with; None for a file stored before encryption."""
+        return keyring().file_key_id(self._read_head(sha256, HEADER_BYTES))
+
+    def reencrypt(self, sha256: str) -> bool:
+        """Seal a file with the active key unless it already is; True when rewritten.
+
+        Safe beside a running app: the plaintext of a name never changes, so a
+        concurrent put writes the same content, and the write is atomic.
+        """
+        ring = keyring()
+        ring.refresh_if_due()
+        if self.key_id_of(sha256) == ring.active:  # the header is enough to tell
+            return False
+        blob = self._read(sha256)
+        content = _open(sha256, blob)
+        self._write(sha256, ring.encrypt_bytes(content, context=file_context(sha256)))
+        return True
+
+    # -- the backend's part ----------------------------------------------------------
+    @abstractmethod
+    def hashes(self) -> Iterator[str]:
+        """The names (plaintext SHA-256) of every stored file."""
+        ...
+
+    @abstractmethod
+    def _exists(self, sha256: str) -> bool: ...
+
+    @abstractmethod
+    def _read(self, sha256: str) -> bytes: ...
+
+    @abstractmethod
+    def _read_head(self, sha256: str, size: int) -> bytes: ...
+
+    @abstractmethod
+    def _write(self, sha256: str, blob: bytes) -> None:
+        """Replace the stored bytes at once: a reader never sees a partial file."""
+        ...
+
+
+def _open(sha256: str, blob: bytes) -> bytes:
+    content = keyring().decrypt_bytes(blob, context=file_context(sha256))
+    # a file stored before encryption has no tag: its name is its integrity check
+    if not blob.startswith(FILE_MAGIC) and digest(content) != sha256:
+        raise DomainError(
+            "file_corrupted",
+            "存储的文件内容与其摘要不符，可能已被篡改。",
+            "A stored file does not match its digest; it may have been tampered with.",
+            status=500,
+            details={"sha256": sha256},
+        )
+    return content
+
+
+class LocalStorage(EncryptedStore):
     def __init__(self, root: Path) -> None:
         self.root = root
 
     def _path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / sha256
 
-    def put(self, content: bytes) -> str:
-        sha256 = digest(content)
-        path = self._path(sha256)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # write-then-rename: a crash never leaves a half-written file under its hash
-            fd, tmp = tempfile.mkstemp(dir=path.parent)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content)
-            os.replace(tmp, path)
-        return sha256
+    def hashes(self) -> Iterator[str]:
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.glob("??/??/*")):
+            name = path.name
+            if (
+                _HASH.fullmatch(name)
+                and path.parent.name == name[2:4]
+                and path.parent.parent.name == name[:2]
+            ):
+                yield name
 
-    def get(self, sha256: str) -> bytes:
+    def _exists(self, sha256: str) -> bool:
+        return self._path(sha256).exists()
+
+    def _read(self, sha256: str) -> bytes:
         return self._path(sha256).read_bytes()
 
+    def _read_head(self, sha256: str, size: int) -> bytes:
+        with self._path(sha256).open("rb") as handle:
+            return handle.read(size)
 
-class S3Storage:
+    def _write(self, sha256: str, blob: bytes) -> None:
+        path = self._path(sha256)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # write-then-rename: a crash never leaves a half-written file under its hash
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(blob)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+class S3Storage(EncryptedStore):
+    PREFIX = "materials/"
+
     def __init__(self, settings: Settings) -> None:
         import boto3
 
@@ -55,15 +169,42 @@ class S3Storage:
             aws_secret_access_key=settings.s3_secret_key,
         )
 
-    def put(self, content: bytes) -> str:
-        sha256 = digest(content)
-        self.client.put_object(Bucket=self.bucket, Key=f"materials/{sha256}", Body=content)
-        return sha256
+    def hashes(self) -> Iterator[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.PREFIX
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                name = item["Key"][len(self.PREFIX) :]
+                if _HASH.fullmatch(name):
+                    yield name
 
-    def get(self, sha256: str) -> bytes:
-        response = self.client.get_object(Bucket=self.bucket, Key=f"materials/{sha256}")
+    def _exists(self, sha256: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self.PREFIX + sha256)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def _read(self, sha256: str) -> bytes:
+        response = self.client.get_object(Bucket=self.bucket, Key=self.PREFIX + sha256)
         body: bytes = response["Body"].read()
         return body
+
+    def _read_head(self, sha256: str, size: int) -> bytes:
+        response = self.client.get_object(
+            Bucket=self.bucket, Key=self.PREFIX + sha256, Range=f"bytes=0-{size - 1}"
+        )
+        body: bytes = response["Body"].read()
+        return body
+
+    def _write(self, sha256: str, blob: bytes) -> None:
+        # an S3 PUT replaces the object whole: readers see the old or the new bytes
+        self.client.put_object(Bucket=self.bucket, Key=self.PREFIX + sha256, Body=blob)
 
 
 def get_storage(settings: Settings | None = None) -> Storage:

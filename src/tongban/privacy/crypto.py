@@ -5,24 +5,29 @@ Keys live in a JSON key file outside the database (``TONGBAN_KEY_FILE``):
 
     {"suite": "aes-gcm", "active": "k2",
      "keys": {"k1": "<base64>", "k2": "<base64>"},
-     "index_key": "<base64>"}
+     "suites": {"k1": "aes-gcm", "k2": "aes-gcm"},
+     "index_key": "<base64>", "index_algorithm": "hmac-sha256"}
 
 A field value is stored as ``enc:<key id>:<base64(nonce ‖ ciphertext ‖ tag)>``; the
 column name is the associated data, so a value copied into another column fails to
 decrypt. Old keys stay in the file until nothing uses them (`tongban keys rotate`
-re-encrypts in batches, `tongban keys retire` drops a key), and a process that meets
-a key id it does not know reads the file again — so app servers keep working while
-a rotation runs.
+re-encrypts in batches, `tongban keys retire` drops a key). A running process reads
+the file again when it meets a key id it does not know, and looks every
+RELOAD_SECONDS whether the file was replaced — so app servers keep working, and
+switch to the new key, while a rotation runs. docs/encryption.md has the details.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
 import os
+import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +50,8 @@ NONCE_BYTES = 12
 TAG_BYTES = 16
 SUITES = ("aes-gcm", "sm4-gcm")
 _KEY_BYTES = {"aes-gcm": 32, "sm4-gcm": 16}
+# How often a running process looks whether the key file was rotated (seconds).
+RELOAD_SECONDS = 2.0
 
 
 class CryptoError(DomainError):
@@ -76,20 +83,45 @@ def _open(suite: str, key: bytes, nonce: bytes, sealed: bytes, aad: bytes) -> by
         ) from exc
 
 
+def _index_algorithm_for(suite: str) -> str:
+    return "hmac-sm3" if suite == "sm4-gcm" else "hmac-sha256"
+
+
+def _malformed() -> CryptoError:
+    return CryptoError(
+        "decryption_failed",
+        "加密数据格式错误：数据被截断或篡改。",
+        "Encrypted data is malformed: truncated or tampered.",
+    )
+
+
 @dataclass
 class Keyring:
-    suite: str
+    """The data keys (one active, older ones kept for reading) and the blind-index key.
+
+    Each key remembers its suite, so a rotation may move from AES-GCM to SM4-GCM.
+    The blind index algorithm is fixed when the key file is created: indexes and
+    the audit log's person references must stay comparable across rotations.
+    """
+
+    suite: str  # the active key's suite: new values are sealed with it
     active: str
     keys: dict[str, bytes]
     index_key: bytes
     path: Path | None = None
-    _mtime: float = field(default=0.0, repr=False)
+    key_suites: dict[str, str] = field(default_factory=dict)
+    index_algorithm: str = ""
+    _stamp: tuple[int, int] = field(default=(0, 0), repr=False)
+    _checked_at: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        self.key_suites = {kid: self.key_suites.get(kid, self.suite) for kid in self.keys}
+        self.index_algorithm = self.index_algorithm or _index_algorithm_for(self.suite)
 
     # -- construction ---------------------------------------------------------------
     @classmethod
     def generate(cls, suite: str = "aes-gcm", key_id: str = "k1") -> Keyring:
-        if suite not in SUITES:
-            raise ValueError(f"unknown crypto suite {suite!r}; use one of {SUITES}")
+        _check_suite(suite)
         return cls(
             suite=suite,
             active=key_id,
@@ -100,13 +132,35 @@ class Keyring:
     @classmethod
     def from_json(cls, text: str, path: Path | None = None) -> Keyring:
         data = json.loads(text)
-        suite = data.get("suite", "aes-gcm")
+        default_suite = data.get("suite", "aes-gcm")
         keys = {kid: base64.b64decode(value) for kid, value in data["keys"].items()}
-        if suite not in SUITES or data["active"] not in keys:
+        suites = {kid: data.get("suites", {}).get(kid, default_suite) for kid in keys}
+        if data["active"] not in keys or any(s not in SUITES for s in suites.values()):
             raise ValueError("key file: unknown suite or active key missing")
-        if any(len(key) != _KEY_BYTES[suite] for key in keys.values()):
-            raise ValueError(f"key file: {suite} keys must be {_KEY_BYTES[suite]} bytes")
-        return cls(suite, data["active"], keys, base64.b64decode(data["index_key"]), path)
+        for kid, key in keys.items():
+            if len(key) != _KEY_BYTES[suites[kid]]:
+                raise ValueError(
+                    f"key file: {suites[kid]} keys must be {_KEY_BYTES[suites[kid]]} bytes"
+                )
+        ring = cls(
+            suite=suites[data["active"]],
+            active=data["active"],
+            keys=keys,
+            index_key=base64.b64decode(data["index_key"]),
+            path=path,
+            key_suites=suites,
+            index_algorithm=data.get("index_algorithm", _index_algorithm_for(default_suite)),
+        )
+        if ring.index_algorithm not in ("hmac-sha256", "hmac-sm3"):
+            raise ValueError(f"key file: unknown index algorithm {ring.index_algorithm!r}")
+        return ring
+
+    @classmethod
+    def load(cls, path: Path) -> Keyring:
+        ring = cls.from_json(path.read_text(), path)
+        ring._stamp = _stamp(path)
+        ring._checked_at = time.monotonic()
+        return ring
 
     def to_json(self) -> str:
         return json.dumps(
@@ -114,44 +168,70 @@ class Keyring:
                 "suite": self.suite,
                 "active": self.active,
                 "keys": {kid: base64.b64encode(k).decode() for kid, k in self.keys.items()},
+                "suites": dict(self.key_suites),
                 "index_key": base64.b64encode(self.index_key).decode(),
+                "index_algorithm": self.index_algorithm,
             },
             indent=2,
         )
 
     def save(self, path: Path) -> None:
-        """Write atomically with owner-only permissions."""
+        """Write atomically (temporary file, then rename) with owner-only permissions."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(self.to_json())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(self.to_json())
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         self.path = path
+        self._stamp = _stamp(path)
 
     def new_key_id(self) -> str:
         numbers = [int(kid[1:]) for kid in self.keys if kid[1:].isdigit()]
         return f"k{max(numbers, default=0) + 1}"
 
+    def add_key(self, suite: str | None = None) -> str:
+        """A fresh data key, made active; older keys stay for reading."""
+        suite = suite or self.suite
+        _check_suite(suite)
+        kid = self.new_key_id()
+        self.keys = {**self.keys, kid: os.urandom(_KEY_BYTES[suite])}
+        self.key_suites = {**self.key_suites, kid: suite}
+        self.active, self.suite = kid, suite
+        return kid
+
+    def remove_key(self, key_id: str) -> None:
+        if key_id == self.active:
+            raise ValueError("the active key cannot be removed")
+        self.keys = {kid: key for kid, key in self.keys.items() if kid != key_id}
+        self.key_suites = {kid: s for kid, s in self.key_suites.items() if kid != key_id}
+
     # -- fields ---------------------------------------------------------------------
     def encrypt(self, plaintext: str, *, context: str) -> str:
+        kid, suite, key = self._sealing_key()
         nonce = os.urandom(NONCE_BYTES)
-        sealed = _seal(
-            self.suite, self.keys[self.active], nonce, plaintext.encode(), context.encode()
-        )
-        return f"{PREFIX}{self.active}:{base64.b64encode(nonce + sealed).decode()}"
+        sealed = _seal(suite, key, nonce, plaintext.encode(), context.encode())
+        return f"{PREFIX}{kid}:{base64.b64encode(nonce + sealed).decode()}"
 
     def decrypt(self, token: str, *, context: str) -> str:
         if not token.startswith(PREFIX):
             return token  # written before encryption was switched on; rotation encrypts it
         key_id, _, body = token[len(PREFIX) :].partition(":")
-        raw = base64.b64decode(body)
-        sealed = _open(
-            self.suite, self._key(key_id), raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode()
-        )
-        return sealed.decode()
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except binascii.Error as exc:
+            raise _malformed() from exc
+        if len(raw) < NONCE_BYTES + TAG_BYTES:
+            raise _malformed()
+        suite, key = self._opening_key(key_id)
+        plain = _open(suite, key, raw[:NONCE_BYTES], raw[NONCE_BYTES:], context.encode())
+        return plain.decode()
 
     def key_id_of(self, token: str) -> str | None:
         if not token.startswith(PREFIX):
@@ -160,34 +240,39 @@ class Keyring:
 
     # -- files ----------------------------------------------------------------------
     def encrypt_bytes(self, content: bytes, *, context: str) -> bytes:
+        kid, suite, key = self._sealing_key()
         nonce = os.urandom(NONCE_BYTES)
-        kid = self.active.encode()
-        sealed = _seal(self.suite, self.keys[self.active], nonce, content, context.encode())
-        return FILE_MAGIC + bytes([len(kid)]) + kid + nonce + sealed
+        sealed = _seal(suite, key, nonce, content, context.encode())
+        encoded = kid.encode()
+        return FILE_MAGIC + bytes([len(encoded)]) + encoded + nonce + sealed
 
     def decrypt_bytes(self, blob: bytes, *, context: str) -> bytes:
         if not blob.startswith(FILE_MAGIC):
             return blob  # stored before encryption; rotation encrypts it
-        length = blob[len(FILE_MAGIC)]
-        start = len(FILE_MAGIC) + 1
-        key_id = blob[start : start + length].decode()
-        rest = blob[start + length :]
-        return _open(
-            self.suite, self._key(key_id), rest[:NONCE_BYTES], rest[NONCE_BYTES:], context.encode()
-        )
+        key_id = self.file_key_id(blob)
+        if key_id is None:
+            raise _malformed()
+        rest = blob[len(FILE_MAGIC) + 1 + len(key_id.encode()) :]
+        if len(rest) < NONCE_BYTES + TAG_BYTES:
+            raise _malformed()
+        suite, key = self._opening_key(key_id)
+        return _open(suite, key, rest[:NONCE_BYTES], rest[NONCE_BYTES:], context.encode())
 
     def file_key_id(self, blob: bytes) -> str | None:
-        if not blob.startswith(FILE_MAGIC):
+        """The key id in an encrypted file's header (the first bytes are enough)."""
+        if not blob.startswith(FILE_MAGIC) or len(blob) <= len(FILE_MAGIC):
             return None
         length = blob[len(FILE_MAGIC)]
         start = len(FILE_MAGIC) + 1
-        return blob[start : start + length].decode()
+        if len(blob) < start + length:
+            return None
+        return blob[start : start + length].decode(errors="replace")
 
     # -- blind index ----------------------------------------------------------------
     def blind_index(self, value: str, *, domain: str) -> str:
-        """Keyed hash for equality search; HMAC-SM3 under 国密, HMAC-SHA-256 otherwise."""
+        """Keyed hash for equality search: HMAC-SM3 for 国密 key files, HMAC-SHA-256 otherwise."""
         message = f"{domain}\x00{value}".encode()
-        if self.suite == "sm4-gcm":  # OpenSSL's hashlib may lack SM3; cryptography has it
+        if self.index_algorithm == "hmac-sm3":  # OpenSSL's hashlib may lack SM3
             mac = crypto_hmac.HMAC(self.index_key, hashes.SM3())
             mac.update(message)
             return mac.finalize().hex()[:32]
@@ -197,24 +282,68 @@ class Keyring:
         """A purpose-bound secret derived from the index key (stable across key rotation)."""
         return hmac.new(self.index_key, label, "sha256").digest()
 
-    def _key(self, key_id: str) -> bytes:
+    # -- keys -----------------------------------------------------------------------
+    def _sealing_key(self) -> tuple[str, str, bytes]:
+        self.refresh_if_due()
+        kid = self.active
+        return kid, self.key_suites[kid], self.keys[kid]
+
+    def _opening_key(self, key_id: str) -> tuple[str, bytes]:
         if key_id not in self.keys:
-            self._reload()
+            self.reload()
         if key_id not in self.keys:
             raise CryptoError(
                 "unknown_key",
                 f"密钥 {key_id} 不在密钥文件中。",
                 f"Key {key_id} is not in the key file.",
             )
-        return self.keys[key_id]
+        return self.key_suites[key_id], self.keys[key_id]
 
-    def _reload(self) -> None:
-        """Another process rotated the keys: take the file's newer contents."""
+    def refresh_if_due(self) -> None:
+        """Take a rotated key file's new active key within RELOAD_SECONDS.
+
+        App servers keep running while `tongban keys rotate` works: they must stop
+        sealing with the old key soon, so that the rotation's sweep finishes. A
+        stat() at most once per interval costs nothing measurable.
+        """
+        if self.path is None or time.monotonic() - self._checked_at < RELOAD_SECONDS:
+            return
+        self._checked_at = time.monotonic()
+        try:
+            stamp = _stamp(self.path)
+        except FileNotFoundError:
+            return
+        if stamp != self._stamp:
+            self.reload()
+
+    def reload(self) -> None:
+        """Another process changed the key file: take its contents (keep keys we know)."""
         if self.path is None or not self.path.exists():
             return
-        fresh = Keyring.from_json(self.path.read_text(), self.path)
-        self.keys.update(fresh.keys)
-        self.active = fresh.active
+        fresh = Keyring.load(self.path)
+        if fresh.index_key != self.index_key:
+            raise CryptoError(
+                "index_key_changed",
+                "密钥文件的索引密钥已变化，盲索引将失效；请恢复原密钥文件。",
+                "The key file's index key changed; blind indexes would break. Restore the file.",
+            )
+        # new dicts, assigned whole: other threads see either the old or the new set
+        self.keys = {**self.keys, **fresh.keys}
+        self.key_suites = {**self.key_suites, **fresh.key_suites}
+        self.active, self.suite = fresh.active, fresh.suite
+        self._stamp = fresh._stamp
+        self._checked_at = time.monotonic()
+
+
+def _check_suite(suite: str) -> None:
+    if suite not in SUITES:
+        raise ValueError(f"unknown crypto suite {suite!r}; use one of {SUITES}")
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """What changes when the key file is replaced (atomic rename gives a new inode)."""
+    info = path.stat()
+    return info.st_ino, info.st_mtime_ns
 
 
 _lock = threading.Lock()
@@ -229,7 +358,7 @@ def keyring() -> Keyring:
             settings = get_settings()
             path = Path(settings.key_file)
             if path.exists():
-                _keyring = Keyring.from_json(path.read_text(), path)
+                _keyring = Keyring.load(path)
             else:
                 _keyring = Keyring.generate(settings.crypto_suite)
                 _keyring.save(path)

@@ -136,6 +136,15 @@ def upgrade() -> None:
             batch_op.f("ix_cases_applicant_id_index"), ["applicant_id_index"], unique=False
         )
 
+    with op.batch_alter_table("case_events", schema=None) as batch_op:
+        batch_op.alter_column(
+            "payload",
+            existing_type=sa.JSON(),
+            type_=sa.Text(),
+            existing_nullable=False,
+            postgresql_using="payload::text",
+        )
+
     with op.batch_alter_table("uploads", schema=None) as batch_op:
         batch_op.alter_column(
             "filename",
@@ -161,6 +170,9 @@ def upgrade() -> None:
 
     # ### end Alembic commands ###
     _encrypt_existing_rows()
+    # Failed sign-ins are now keyed by a blind index of the typed name; the old
+    # counters (plain names, possibly identity numbers) are short-lived: drop them.
+    op.execute("DELETE FROM login_throttles")
 
 
 # (table, column, is JSON) — the columns that hold personal data from now on.
@@ -171,6 +183,7 @@ _ENCRYPTED = [
     ("cases", "decision_note", False),
     ("case_tasks", "note", False),
     ("case_events", "note", False),
+    ("case_events", "payload", True),
     ("case_materials", "note", False),
     ("uploads", "filename", False),
     ("users", "id_number", False),
@@ -239,6 +252,15 @@ def downgrade() -> None:
             existing_nullable=True,
         )
         batch_op.drop_column("id_number_index")
+
+    with op.batch_alter_table("case_events", schema=None) as batch_op:
+        batch_op.alter_column(
+            "payload",
+            existing_type=sa.Text(),
+            type_=sa.JSON(),
+            existing_nullable=False,
+            postgresql_using="payload::json",
+        )
 
     with op.batch_alter_table("uploads", schema=None) as batch_op:
         batch_op.alter_column(
