@@ -32,7 +32,20 @@ def _item_data(**overrides: Any) -> ItemCreate:
         "materials": [{"code": "M01", "name": "申请书"}],
         "form_schema": {
             "type": "object",
-            "properties": {"reason": {"type": "string", "title": "申请理由", "maxLength": 100}},
+            "properties": {
+                "reason": {
+                    "type": "string",
+                    "title": "申请理由",
+                    "maxLength": 100,
+                    "x-privacy": {
+                        "category": "业务办理信息",
+                        "level": "general",
+                        "personal": "personal",
+                        "mask": "full",
+                        "purpose": "用于审查申请事由",
+                    },
+                }
+            },
             "required": ["reason"],
         },
     }

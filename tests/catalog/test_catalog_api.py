@@ -102,3 +102,30 @@ def test_post_item_is_for_admins_only(client: TestClient) -> None:
     assert invalid.status_code == 422
     assert invalid.json()["error"]["code"] == "promised_exceeds_statutory"
     assert client.get(f"{API}/items/{data['code']}").json()["promised_limit_days"] == 8
+
+
+def test_post_item_rejects_undeclared_form_fields(client: TestClient) -> None:
+    admin = token(client, "admin")
+    data = demo_item("最低生活保障申请")
+    properties = data["form_schema"]["properties"]
+    assert all("x-privacy" in spec for spec in properties.values())
+    # Collecting the applicant's religion "just in case": no declared purpose, no field.
+    extra = {"religion": {"type": "string", "title": "宗教信仰", "maxLength": 20}}
+    schema = data["form_schema"] | {"properties": properties | extra}
+    response = client.post(f"{API}/items", json=data | {"form_schema": schema}, headers=admin)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "form_field_undeclared"
+    assert "religion" in error["message"] and "religion" in error["message_en"]
+    assert [p["field"] for p in error["details"]["problems"]] == [
+        "form_schema.properties.religion.x-privacy"
+    ]
+
+    income = properties["monthly_income_yuan"]
+    unmasked = income | {"x-privacy": income["x-privacy"] | {"mask": "none"}}
+    schema = data["form_schema"] | {"properties": properties | {"monthly_income_yuan": unmasked}}
+    response = client.post(f"{API}/items", json=data | {"form_schema": schema}, headers=admin)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "form_field_declaration_invalid"
+    stored = client.get(f"{API}/items/{data['code']}").json()["form_schema"]
+    assert stored == data["form_schema"]  # the declarations round-trip unchanged

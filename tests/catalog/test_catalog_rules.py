@@ -5,10 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from tongban.catalog import rules
 from tongban.catalog.schemas import BundleCreate, ItemCreate
 from tongban.errors import Invalid
+from tongban.web.forms import fields_from_schema
+
+# A field that may carry a person's circumstances: personal, masked in full for admins.
+DECLARED = {
+    "category": "业务办理信息",
+    "level": "general",
+    "personal": "personal",
+    "mask": "full",
+    "purpose": "用于审查申请事由",
+}
+NOT_PERSONAL = {
+    "category": "业务办理信息",
+    "level": "general",
+    "personal": "none",
+    "purpose": "用于审查",
+}
 
 
 def _item_data(**overrides: Any) -> ItemCreate:
@@ -24,7 +41,14 @@ def _item_data(**overrides: Any) -> ItemCreate:
         "materials": [{"code": "M01", "name": "申请书"}],
         "form_schema": {
             "type": "object",
-            "properties": {"reason": {"type": "string", "title": "申请理由", "maxLength": 100}},
+            "properties": {
+                "reason": {
+                    "type": "string",
+                    "title": "申请理由",
+                    "maxLength": 100,
+                    "x-privacy": DECLARED,
+                }
+            },
             "required": ["reason"],
         },
     }
@@ -41,7 +65,8 @@ def schema_codes(schema: dict[str, Any]) -> list[str]:
 
 
 def field(**spec: Any) -> dict[str, Any]:
-    return {"type": "object", "properties": {"f": spec}}
+    """A one-field form; the field is declared non-personal unless the test says otherwise."""
+    return {"type": "object", "properties": {"f": {"x-privacy": NOT_PERSONAL, **spec}}}
 
 
 def test_valid_item_has_no_problems() -> None:
@@ -174,6 +199,85 @@ def test_required_must_name_a_field() -> None:
 
 def test_item_problems_include_form_problems() -> None:
     assert codes(form_schema={"type": "array"}) == ["form_schema_not_object"]
+
+
+def declared(declaration: Any, **spec: Any) -> list[rules.Problem]:
+    return rules.form_schema_problems(
+        {"type": "object", "properties": {"f": {"title": "字段", "x-privacy": declaration, **spec}}}
+    )
+
+
+def test_every_field_must_declare_its_data_class() -> None:
+    schema = {"type": "object", "properties": {"f": {"type": "string", "title": "姓名"}}}
+    problems = rules.form_schema_problems(schema)
+    assert [(p.code, p.field) for p in problems] == [
+        ("form_field_undeclared", "form_schema.properties.f.x-privacy")
+    ]
+    assert "x-privacy" in problems[0].message_zh and "purpose" in problems[0].message_en
+    assert codes(form_schema=schema) == ["form_field_undeclared"]
+
+
+@pytest.mark.parametrize(
+    ("declaration", "spec", "where"),
+    [
+        ({**DECLARED, "purpose": "  "}, {"type": "string"}, "purpose"),
+        ({k: v for k, v in DECLARED.items() if k != "purpose"}, {"type": "string"}, "purpose"),
+        ({**DECLARED, "level": "secret"}, {"type": "string"}, "level"),
+        ({**DECLARED, "personal": "yes"}, {"type": "string"}, "personal"),
+        ({**DECLARED, "mask": "stars"}, {"type": "string"}, "mask"),
+        ({**DECLARED, "retention": "5年"}, {"type": "string"}, "retention"),
+        ({**DECLARED, "mask": "none"}, {"type": "string"}, "mask"),  # personal, shown plain
+        ({**NOT_PERSONAL, "mask": "name"}, {"type": "string"}, "mask"),  # mask on public data
+        ({**DECLARED, "mask": "phone"}, {"type": "integer"}, "mask"),  # text mask on a number
+    ],
+)
+def test_invalid_declarations_name_the_key(
+    declaration: dict[str, Any], spec: dict[str, Any], where: str
+) -> None:
+    problems = declared(declaration, **spec)
+    assert [p.code for p in problems] == ["form_field_declaration_invalid"]
+    assert problems[0].field == f"form_schema.properties.f.x-privacy.{where}"
+    assert where in problems[0].message_zh and where in problems[0].message_en
+
+
+def test_a_declaration_that_is_not_an_object() -> None:
+    problems = declared("sensitive", type="string")
+    assert [(p.code, p.field) for p in problems] == [
+        ("form_field_declaration_invalid", "form_schema.properties.f.x-privacy")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("personal", "mask", "field_type"),
+    [
+        ("none", "none", "string"),
+        ("personal", "address", "string"),
+        ("personal", "full", "boolean"),
+        ("sensitive", "id_number", "string"),
+        ("sensitive", "full", "number"),
+    ],
+)
+def test_coherent_declarations_pass(personal: str, mask: str, field_type: str) -> None:
+    declaration = {**DECLARED, "personal": personal, "mask": mask, "level": "important"}
+    assert declared(declaration, type=field_type) == []
+
+
+def test_x_privacy_belongs_to_fields_not_to_the_form() -> None:
+    schema = {"type": "object", "properties": {}, "x-privacy": DECLARED}
+    assert schema_codes(schema) == ["form_schema_unsupported_keyword"]
+
+
+def test_form_validation_and_rendering_ignore_the_declaration() -> None:
+    schema = _item_data().form_schema
+    assert Draft202012Validator(schema).is_valid({"reason": "家庭困难"})
+    assert not Draft202012Validator(schema).is_valid({})
+    [reason] = fields_from_schema(schema)
+    assert (reason.name, reason.title, reason.kind, reason.required) == (
+        "reason",
+        "申请理由",
+        "text",
+        True,
+    )
 
 
 def bundle(**overrides: Any) -> BundleCreate:

@@ -31,6 +31,39 @@ def test_upsert_and_get(county: Session, make_item: MakeItem) -> None:
     assert service.material_by_id(county, material_id=created.materials[0].id).name == "申请书"
 
 
+def _with_field(item: ItemCreate, name: str, spec: dict[str, object]) -> ItemCreate:
+    schema = {**item.form_schema, "properties": {**item.form_schema["properties"], name: spec}}
+    return item.model_copy(update={"form_schema": schema})
+
+
+def test_an_item_collects_only_declared_fields(county: Session, make_item: MakeItem) -> None:
+    saved = service.upsert_item(county, data=make_item())
+    income = {"type": "number", "title": "家庭月收入（元）", "minimum": 0}
+    with pytest.raises(Invalid) as undeclared:
+        service.upsert_item(county, data=_with_field(make_item(), "income", income))
+    assert undeclared.value.code == "form_field_undeclared"
+    [problem] = undeclared.value.details["problems"]
+    assert problem["field"] == "form_schema.properties.income.x-privacy"
+    assert "income" in undeclared.value.message_zh and "income" in undeclared.value.message_en
+
+    shown_plain = {"category": "个人财产信息", "level": "important", "personal": "sensitive"}
+    invalid = _with_field(make_item(), "income", {**income, "x-privacy": shown_plain})
+    with pytest.raises(Invalid) as caught:
+        service.upsert_item(county, data=invalid)
+    assert caught.value.code == "form_field_declaration_invalid"
+    assert [p["field"] for p in caught.value.details["problems"]] == [
+        "form_schema.properties.income.x-privacy.purpose",
+    ]
+    assert service.get_item(county, code=saved.code) == saved  # nothing was written
+
+    declared = {**shown_plain, "mask": "full", "purpose": "用于核定保障金额"}
+    updated = service.upsert_item(
+        county, data=_with_field(make_item(), "income", {**income, "x-privacy": declared})
+    )
+    assert updated.version == 2
+    assert updated.form_schema["properties"]["income"]["x-privacy"] == declared
+
+
 def test_unknown_codes_raise_specific_not_found(county: Session) -> None:
     with pytest.raises(NotFound) as item:
         service.get_item(county, code="nope")

@@ -1,4 +1,5 @@
-"""Pure validation of catalog entries: data-quality rules and the form-schema subset."""
+"""Pure validation of catalog entries: data-quality rules, the form-schema subset and
+the data classification every form field declares."""
 
 from __future__ import annotations
 
@@ -8,14 +9,31 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from tongban.catalog.schemas import BundleCreate, ItemCreate
 from tongban.errors import Invalid
+from tongban.privacy.policy import TEXT_MASKS, FormFieldDeclaration
 
+# Every field declares its data class and purpose here (data minimization); JSON Schema
+# validators and the form generator ignore the keyword.
+PRIVACY_KEYWORD = "x-privacy"
 # The web layer renders application forms from exactly this subset of JSON Schema.
 FIELD_TYPES = frozenset({"string", "integer", "number", "boolean"})
 FIELD_KEYWORDS = frozenset(
-    {"type", "title", "description", "enum", "format", "maxLength", "pattern", "minimum", "maximum"}
+    {
+        "type",
+        "title",
+        "description",
+        "enum",
+        "format",
+        "maxLength",
+        "pattern",
+        "minimum",
+        "maximum",
+        PRIVACY_KEYWORD,
+    }
 )
 STRING_ONLY = frozenset({"format", "maxLength", "pattern"})
 NUMBER_ONLY = frozenset({"minimum", "maximum"})
@@ -165,7 +183,95 @@ def _field_problems(name: str, spec: Any) -> list[Problem]:
                 where,
             )
         )
+    problems.extend(declaration_problems(name, spec))
     return problems
+
+
+def declaration_problems(name: str, spec: dict[str, Any]) -> list[Problem]:
+    """Problems of the field's "x-privacy" declaration; an item may only collect declared fields."""
+    where = f"form_schema.properties.{name}.{PRIVACY_KEYWORD}"
+    if PRIVACY_KEYWORD not in spec:
+        return [
+            Problem(
+                "form_field_undeclared",
+                f"字段 {name} 未声明数据分类（x-privacy：分类、级别、个人信息类别、脱敏方式、"
+                "收集目的）；事项只能收集已声明用途的字段。",
+                f"Field {name} has no x-privacy declaration (category, level, personal class, "
+                "mask, purpose); an item may only collect fields it declares with a purpose.",
+                where,
+            )
+        ]
+    try:
+        declaration = FormFieldDeclaration.model_validate(spec[PRIVACY_KEYWORD])
+    except ValidationError as exc:
+        return [_invalid_declaration(name, where, error) for error in exc.errors()]
+    return _coherence_problems(name, where, declaration, spec.get("type"))
+
+
+def _invalid_declaration(name: str, where: str, error: ErrorDetails) -> Problem:
+    key = ".".join(str(part) for part in error["loc"])
+    context = error.get("ctx", {})
+    match error["type"]:
+        case "missing":
+            zh, en = f"缺少 {key}", f"{key} is missing"
+        case "extra_forbidden":
+            zh, en = f"不支持的键 {key}", f"unknown key {key}"
+        case "literal_error":
+            zh = f"{key} 须为 {context.get('expected')} 之一"
+            en = f"{key} must be one of {context.get('expected')}"
+        case "string_too_short":
+            zh = f"{key} 至少 {context.get('min_length')} 个字"
+            en = f"{key} needs at least {context.get('min_length')} characters"
+        case _:
+            zh = f"{key or '声明'} 填写有误（{error['msg']}）"
+            en = f"{key or 'declaration'}: {error['msg']}"
+    return _declaration_problem(name, f"{where}.{key}" if key else where, zh, en)
+
+
+def _coherence_problems(
+    name: str, where: str, declaration: FormFieldDeclaration, field_type: Any
+) -> list[Problem]:
+    # The mask decides what staff who see the field "masked" actually see: a personal
+    # field without one would be shown plain, a mask on non-personal data is a
+    # misclassification, and a text mask cannot cut a number or a yes/no.
+    problems: list[Problem] = []
+    if declaration.personal != "none" and declaration.mask == "none":
+        problems.append(
+            _declaration_problem(
+                name,
+                f"{where}.mask",
+                "个人信息须声明脱敏方式（mask），无法部分显示的值用 full",
+                "personal data needs a mask (use full when no part may be shown)",
+            )
+        )
+    if declaration.personal == "none" and declaration.mask != "none":
+        problems.append(
+            _declaration_problem(
+                name,
+                f"{where}.mask",
+                "非个人信息不脱敏，mask 应为 none；若含个人信息请改 personal",
+                "non-personal data is not masked: mask must be none, or change personal",
+            )
+        )
+    if declaration.mask in TEXT_MASKS and field_type != "string":
+        problems.append(
+            _declaration_problem(
+                name,
+                f"{where}.mask",
+                f"mask {declaration.mask} 只适用于文本字段，非文本字段请用 full",
+                f"mask {declaration.mask} applies to text fields only; use full",
+            )
+        )
+    return problems
+
+
+def _declaration_problem(name: str, where: str, zh: str, en: str) -> Problem:
+    return Problem(
+        "form_field_declaration_invalid",
+        f"字段 {name} 的数据分类声明（x-privacy）有误：{zh}。",
+        f"Field {name}: invalid x-privacy declaration: {en}.",
+        where,
+    )
 
 
 def _unsupported(where: str, keyword: str) -> Problem:

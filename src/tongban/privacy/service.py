@@ -7,10 +7,11 @@ is a separate, explicit and audited request (cases.service.unmask).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from typing import Any
 
-from tongban.access.rules import Actor
+from tongban.access.rules import Actor, Role
 from tongban.errors import Forbidden, Invalid
 from tongban.kit.masking import mask_id_number, mask_name, mask_phone
 from tongban.privacy.policy import (
@@ -31,12 +32,21 @@ def audience(actor: Actor | None, *, own: bool) -> str:
         return "anonymous"
     if own:
         return "applicant"
+    if actor.role is Role.APPLICANT:
+        return "anonymous"  # a citizen reading someone else's data is just the public
     return actor.role.value
 
 
+FULL_MASK = "***"
+
+
 def mask_value(kind: MaskKind, value: Any) -> Any:
-    if value is None or value == "" or not isinstance(value, str):
-        return value if kind == "none" else ("" if value in (None, "") else "***")
+    if kind == "none":
+        return value
+    if value is None or value == "":
+        return ""
+    if kind == "full" or not isinstance(value, str):
+        return FULL_MASK  # numbers, dates, choices: no part of them is safe to show
     match kind:
         case "name":
             return mask_name(value)
@@ -48,38 +58,46 @@ def mask_value(kind: MaskKind, value: Any) -> Any:
             return mask_bank_card(value)
         case "address":
             return mask_address(value)
-        case "free_text":
-            return mask_text(value)
         case _:
-            return value
+            return mask_text(value)
 
 
 def mask_bank_card(value: str) -> str:
-    """Last 4 only: **** **** **** 1234."""
-    digits = "".join(ch for ch in value if ch.isdigit())
-    if len(digits) <= 4:
-        return "*" * len(digits)
-    return "*" * (len(digits) - 4) + digits[-4:]
+    """Last 4 digits only, grouping kept: **** **** **** 1234."""
+    digits = sum(ch.isdigit() for ch in value)
+    if digits == 0:
+        return "*" * min(len(value), 8)  # not a number at all: nothing to keep
+    keep = 4 if digits > 4 else 0
+    shown: list[str] = []
+    for ch in reversed(value):
+        if ch.isdigit():
+            shown.append(ch if keep > 0 else "*")
+            keep -= 1
+        else:
+            shown.append(ch)
+    return "".join(reversed(shown))
 
 
-_COUNTY_SUFFIXES = ("县", "旗", "区", "市")
+# GB/T 2260 names: province (or a municipality), an optional prefecture, then the county
+# (区/县/旗/county-level 市). A name part may not run into street words or numbers, so
+# "那大镇人民路某小区" is never taken for a county; the first character is free
+# because county names may start with 镇/乡/道 (镇原县, 乡宁县, 道县).
+_NAME = r"[^\s\d省市区县旗镇乡街路道巷弄号村组楼栋室]"
+_START = r"[^\s\d]"
+_COUNTY_PREFIX = re.compile(
+    rf"(?:{_START}{_NAME}{{1,6}}?(?:省|自治区|特别行政区)|北京市|天津市|上海市|重庆市)?\s*"
+    rf"(?:{_START}{_NAME}{{0,8}}?(?:自治州|地区|盟|市)\s*)?"
+    rf"{_START}{_NAME}{{0,12}}?(?:自治县|自治旗|林区|特区|县|旗|区|市)"
+)
 
 
 def mask_address(value: str) -> str:
-    """Keep the address down to county level: 宁夏回族自治区固原市彭阳县****."""
-    start = 0
-    for marker in ("自治区", "省", "市"):  # skip province and city before looking for the county
-        index = value.find(marker, start)
-        if index != -1 and index < 12:
-            start = index + len(marker)
-    cut = -1
-    for offset, ch in enumerate(value[start:], start=start):
-        if ch in _COUNTY_SUFFIXES:
-            cut = offset + 1
-            break
-    if cut == -1:
-        return "*" * min(len(value), 8)
-    return value[:cut] + "*" * min(len(value) - cut, 8)
+    """Keep the address down to county level: 宁夏回族自治区固原市彭阳县********."""
+    found = _COUNTY_PREFIX.match(value)
+    if found is None:
+        return "*" * min(len(value), 8)  # no county recognised: show nothing
+    rest = value[found.end() :].strip()
+    return found.group() + "*" * min(len(rest), 8)
 
 
 def _rule(field: str, declaration: FormFieldDeclaration | None) -> tuple[RoleRule, MaskKind]:
