@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from tongban.audit.models import AuditEntry, AuditHead
+from tongban.audit.models import (
+    AuditAlert,
+    AuditCheckpoint,
+    AuditEntry,
+    AuditHead,
+    AuditVerification,
+)
 
 HEAD_ID = 1
 
@@ -51,3 +58,253 @@ def save_head(session: Session, head: AuditHead, **values: Any) -> None:
     session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(**values))
     for key, value in values.items():
         setattr(head, key, value)
+
+
+# --- The tree: checkpoints, streaming reads for verification and proofs ------------
+
+STREAM_BATCH = 5000  # rows per fetch: a server-side cursor on PostgreSQL, bounded memory
+
+
+def leaf_hash_at(session: Session, seq: int) -> str | None:
+    return session.scalar(select(AuditEntry.leaf_hash).where(AuditEntry.seq == seq))
+
+
+def entry(session: Session, seq: int) -> AuditEntry | None:
+    return session.get(AuditEntry, seq)
+
+
+def stream_entries(session: Session, columns: Sequence[str]) -> Iterator[Any]:
+    """Every entry's ``columns`` in seq order, fetched in batches."""
+    table = AuditEntry.__table__
+    query = select(*(table.c[name] for name in columns)).order_by(table.c.seq)
+    return iter(session.execute(query.execution_options(yield_per=STREAM_BATCH)))
+
+
+def stream_leaf_hashes(session: Session, up_to: int) -> Iterator[str]:
+    query = (
+        select(AuditEntry.leaf_hash)
+        .where(AuditEntry.seq <= up_to)
+        .order_by(AuditEntry.seq)
+        .execution_options(yield_per=STREAM_BATCH)
+    )
+    return iter(session.scalars(query))
+
+
+def add_checkpoint(session: Session, checkpoint: AuditCheckpoint) -> None:
+    session.add(checkpoint)
+    session.flush()
+
+
+def checkpoint_at(session: Session, tree_size: int) -> AuditCheckpoint | None:
+    return session.get(AuditCheckpoint, tree_size)
+
+
+def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
+    return session.scalar(select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc()))
+
+
+def all_checkpoints(session: Session) -> list[AuditCheckpoint]:
+    return list(session.scalars(select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size)))
+
+
+def add_verification(session: Session, values: dict[str, Any]) -> AuditVerification:
+    verification = AuditVerification(**values)
+    session.add(verification)
+    session.flush()
+    return verification
+
+
+# --- Misuse alerts and the auditor's views --------------------------------------------
+# Window counts use the (actor_user_id, at) index, a person's accesses the (person_ref, at) one.
+
+
+def _personal_read(read_actions: Sequence[str]) -> Any:
+    return and_(
+        AuditEntry.action.in_(read_actions),
+        AuditEntry.person_ref.is_not(None),
+        AuditEntry.result == "ok",
+    )
+
+
+def activity_counts(
+    session: Session,
+    *,
+    user_id: int,
+    read_actions: Sequence[str],
+    unmask_action: str,
+    window_start: datetime,
+    day_start: datetime,
+) -> tuple[int, int, int, int]:
+    """One account's (persons in window, unrelated reads in window, unmasks in window,
+    persons since day start) in a single indexed range scan."""
+    read = _personal_read(read_actions)
+    in_window = AuditEntry.at >= window_start
+    row = session.execute(
+        select(
+            func.count(func.distinct(case((and_(read, in_window), AuditEntry.person_ref)))),
+            func.count(case((and_(read, in_window, AuditEntry.related.is_(False)), 1))),
+            func.count(case((and_(in_window, AuditEntry.action == unmask_action), 1))),
+            func.count(
+                func.distinct(case((and_(read, AuditEntry.at >= day_start), AuditEntry.person_ref)))
+            ),
+        ).where(
+            AuditEntry.actor_user_id == user_id,
+            AuditEntry.at >= min(window_start, day_start),
+        )
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+
+def persons_read_since(
+    session: Session, *, user_id: int, read_actions: Sequence[str], since: datetime
+) -> set[str]:
+    rows = session.scalars(
+        select(AuditEntry.person_ref)
+        .distinct()
+        .where(
+            AuditEntry.actor_user_id == user_id,
+            AuditEntry.at >= since,
+            _personal_read(read_actions),
+        )
+    )
+    return {person for person in rows if person}
+
+
+def reads_between(
+    session: Session,
+    *,
+    user_id: int,
+    read_actions: Sequence[str],
+    start: datetime,
+    end: datetime,
+) -> list[tuple[datetime, str]]:
+    rows = session.execute(
+        select(AuditEntry.at, AuditEntry.person_ref).where(
+            AuditEntry.actor_user_id == user_id,
+            AuditEntry.at >= start,
+            AuditEntry.at < end,
+            _personal_read(read_actions),
+        )
+    )
+    return [(at, person) for at, person in rows if person]
+
+
+def recent_alert(
+    session: Session, *, rule: str, user_id: int, since: datetime
+) -> AuditAlert | None:
+    return session.scalar(
+        select(AuditAlert)
+        .where(
+            AuditAlert.rule == rule,
+            AuditAlert.actor_user_id == user_id,
+            AuditAlert.created_at >= since,
+        )
+        .order_by(AuditAlert.created_at.desc())
+        .limit(1)
+    )
+
+
+def insert_alert(session: Session, values: dict[str, Any]) -> bool:
+    """Insert unless (rule, account, window) already has one; True when inserted.
+
+    ON CONFLICT DO NOTHING on both backends, so a concurrent or repeated crossing
+    neither fails the reader's transaction nor duplicates the alert.
+    """
+    dialect = session.get_bind().dialect.name
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    inserted = session.scalar(
+        upsert(AuditAlert)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["rule", "actor_user_id", "window_key"])
+        .returning(AuditAlert.id)
+    )
+    return inserted is not None
+
+
+def update_alert(session: Session, alert_id: int, **values: Any) -> None:
+    session.execute(update(AuditAlert).where(AuditAlert.id == alert_id).values(**values))
+
+
+def has_unresolved_alert(session: Session, *, rule: str, user_id: int) -> bool:
+    """An alert of this rule not yet closed (open, or acknowledged and under review)."""
+    found = session.scalar(
+        select(AuditAlert.id)
+        .where(
+            AuditAlert.rule == rule,
+            AuditAlert.actor_user_id == user_id,
+            AuditAlert.status != "closed",
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+def alert(session: Session, alert_id: int) -> AuditAlert | None:
+    """The alert, locked and fresh (its figures may have been updated by a statement)."""
+    return session.get(AuditAlert, alert_id, with_for_update=True, populate_existing=True)
+
+
+def alerts_page(
+    session: Session, *, status: str | None, offset: int, limit: int
+) -> tuple[list[AuditAlert], int]:
+    query = select(AuditAlert)
+    if status:
+        query = query.where(AuditAlert.status == status)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    newest_first = query.order_by(AuditAlert.created_at.desc(), AuditAlert.id.desc())
+    rows = session.scalars(newest_first.offset(offset).limit(limit))
+    return list(rows), total
+
+
+def alert_counts_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(select(AuditAlert.status, func.count()).group_by(AuditAlert.status))
+    return {status: int(count) for status, count in rows}
+
+
+def _entries_page(
+    session: Session, condition: Any, *, offset: int, limit: int
+) -> tuple[list[AuditEntry], int]:
+    total = session.scalar(select(func.count()).select_from(AuditEntry).where(condition)) or 0
+    rows = session.scalars(
+        select(AuditEntry)
+        .where(condition)
+        .order_by(AuditEntry.at.desc(), AuditEntry.seq.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows), total
+
+
+def person_accesses(
+    session: Session, *, person_ref: str, roles: Sequence[str], offset: int, limit: int
+) -> tuple[list[AuditEntry], int]:
+    condition = and_(AuditEntry.person_ref == person_ref, AuditEntry.actor_role.in_(roles))
+    return _entries_page(session, condition, offset=offset, limit=limit)
+
+
+def account_entries(
+    session: Session, *, user_id: int | None, username: str, offset: int, limit: int
+) -> tuple[list[AuditEntry], int]:
+    # By id where the account exists (indexed); by name for one removed since.
+    condition = (
+        AuditEntry.actor_user_id == user_id
+        if user_id is not None
+        else AuditEntry.actor_username == username
+    )
+    return _entries_page(session, condition, offset=offset, limit=limit)
+
+
+def latest_verifications(session: Session, limit: int) -> list[AuditVerification]:
+    rows = session.scalars(
+        select(AuditVerification)
+        .order_by(AuditVerification.ran_at.desc(), AuditVerification.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+def latest_checkpoints(session: Session, limit: int) -> list[AuditCheckpoint]:
+    rows = session.scalars(
+        select(AuditCheckpoint).order_by(AuditCheckpoint.tree_size.desc()).limit(limit)
+    )
+    return list(rows)

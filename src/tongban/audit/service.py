@@ -10,16 +10,42 @@ import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from tongban.access.rules import Actor
+from tongban.access import service as access_service
+from tongban.access.rules import ROLE_LABELS_ZH, STAFF_ROLES, Actor, Role
 from tongban.audit import context, merkle, repository
+from tongban.audit import rules as audit_rules
+from tongban.audit.models import AuditAlert
+from tongban.audit.schemas import (
+    AccessPage,
+    AccessRead,
+    AccountHistory,
+    AlertPage,
+    AlertRead,
+    AuditStatusRead,
+    CheckpointRead,
+    DataAccessPage,
+    DataAccessRead,
+    VerificationRead,
+)
+from tongban.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from tongban.kit.clock import now
 from tongban.privacy import crypto
+from tongban.privacy import service as privacy_service
+from tongban.privacy.policy import load_policy
 from tongban.privacy.scanner import mask_text
+from tongban.regions import service as regions_service
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tongban.audit.checkpoints import Checkpoint
+    from tongban.audit.proofs import ConsistencyProof, InclusionProof
+    from tongban.audit.verify import VerifyReport
 
 
 @dataclass(frozen=True)
@@ -59,20 +85,28 @@ HASHED_FIELDS = (
 )
 
 
+# Built once: json.dumps with options would build an encoder per call (verify makes millions).
+_CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def canonical(entry: dict[str, Any]) -> bytes:
     """The bytes a leaf hashes: the entry's fields as compact, key-sorted JSON."""
     data = {name: entry[name] for name in HASHED_FIELDS}
     at = data["at"]
     if isinstance(at, datetime):
-        data["at"] = at.isoformat(timespec="microseconds")
+        data["at"] = at.astimezone(UTC).isoformat(timespec="microseconds")
     data["fields"] = list(data["fields"] or [])
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    return _CANONICAL_JSON.encode(data).encode()
 
 
-def entry_mac(leaf_hex: str) -> str:
+def mac_key() -> bytes:
+    """The entry MAC key, derived from the key file (outside the database)."""
+    return crypto.keyring().derive(b"tongban audit entry mac")
+
+
+def entry_mac(leaf_hex: str, key: bytes | None = None) -> str:
     """A keyed hash of the leaf: without the key (outside the database) it cannot be forged."""
-    key = crypto.keyring().derive(b"tongban audit entry mac")
-    return hmac.new(key, bytes.fromhex(leaf_hex), "sha256").hexdigest()
+    return hmac.digest(key or mac_key(), bytes.fromhex(leaf_hex), "sha256").hex()
 
 
 def record(session: Session, *, actor: Actor | None, access: Access) -> int:
@@ -87,13 +121,15 @@ def record_many(session: Session, *, actor: Actor | None, accesses: Sequence[Acc
     head = repository.lock_head(session)
     frontier = [bytes.fromhex(h) for h in head.frontier]
     size = head.tree_size
-    at = now()
+    # In UTC, as the database gives it back: the canonical bytes must read the same later.
+    at = now().astimezone(UTC)
+    key = mac_key()
     rows = []
     for access in accesses:
         row = _row(actor, access, seq=size + 1, at=at)
         leaf = merkle.leaf_hash(canonical(row))
         row["leaf_hash"] = leaf.hex()
-        row["mac"] = entry_mac(row["leaf_hash"])
+        row["mac"] = entry_mac(row["leaf_hash"], key)
         merkle.append_leaf(frontier, size, leaf)
         size += 1
         rows.append(row)
@@ -131,3 +167,332 @@ def _after_append(session: Session, actor: Actor | None, rows: list[dict[str, An
 
     checkpoints.checkpoint_if_due(session)
     alerts.evaluate(session, actor, rows)
+
+
+# --- The tree: checkpoints, verification and proofs (audit.checkpoints/verify/proofs) ---
+
+
+def create_checkpoint(session: Session) -> Checkpoint | None:
+    """Sign the tree head now (None if nothing was added since the last checkpoint)."""
+    from tongban.audit import checkpoints
+
+    return checkpoints.create_checkpoint(session)
+
+
+def verify_log(target: Session | str, *, witness_file: Path | None = None) -> VerifyReport:
+    """Check the whole log and its checkpoints; the outcome is kept (audit_verifications)."""
+    from tongban.audit import verify
+
+    return verify.verify(target, witness_file=witness_file)
+
+
+def inclusion_proof(session: Session, *, seq: int, size: int | None = None) -> InclusionProof:
+    from tongban.audit import proofs
+
+    return proofs.inclusion_proof(session, seq=seq, size=size)
+
+
+def consistency_proof(session: Session, *, first: int, second: int) -> ConsistencyProof:
+    from tongban.audit import proofs
+
+    return proofs.consistency_proof(session, first=first, second=second)
+
+
+# --- Misuse alerts, the auditor's views and 我的数据被谁用了 --------------------------------
+
+EXPORT_BLOCKED = "export_blocked"
+STAFF_ROLE_VALUES = tuple(sorted(role.value for role in STAFF_ROLES))
+CENTER_NAME_ZH = "政务服务中心"  # staff without a department work at the center's windows
+
+
+def export_decision(
+    session: Session, *, actor: Actor, person_refs: Sequence[str], subject_ref: str = ""
+) -> DomainError | None:
+    """None when ``actor`` may export these persons' data now; else the 403 to answer with.
+
+    Refused while the account has a bulk-read alert not yet closed, or when the export would
+    take it over alert_bulk_persons distinct persons in the window. The refusal is
+    recorded (action "export", result "refused") and raises the bulk-read alert in
+    this transaction; it is returned, not raised, so the caller can answer 403 and
+    still commit both. When allowed, the caller records the export as it hands out
+    the data (an "export" entry per person).
+    """
+    from tongban.audit import alerts
+
+    wanted = {ref for ref in person_refs if ref}
+    open_alert, finding = alerts.export_check(session, actor=actor, person_refs=wanted)
+    if not open_alert and finding is None:
+        return None
+    reason = "open_alert" if open_alert else "bulk_threshold"
+    record(
+        session,
+        actor=actor,
+        access=Access(
+            action="export",
+            subject_kind="cases",
+            subject_ref=subject_ref,
+            purpose_code="export",
+            purpose_text=f"导出 {len(wanted)} 人的数据被拒绝："
+            + ("存在尚未关闭的批量读取告警" if open_alert else "超过批量读取阈值"),
+            result="refused",
+        ),
+    )
+    if finding is not None:
+        alerts.raise_alert(session, actor=actor, finding=finding, at=now())
+    return _export_blocked(reason, len(wanted), alerts.thresholds())
+
+
+def _export_blocked(reason: str, persons: int, limits: audit_rules.Thresholds) -> Forbidden:
+    details = {
+        "reason": reason,
+        "persons": persons,
+        "threshold": limits.bulk_persons,
+        "window_minutes": limits.window_minutes,
+    }
+    if reason == "open_alert":
+        return Forbidden(
+            EXPORT_BLOCKED,
+            "您的账号有尚未关闭的批量读取告警，导出已被拒绝；请联系安全审计员核查。",
+            "Your account has a bulk-read alert that is not closed yet, so the export is "
+            "refused; ask a security auditor to review it.",
+            details=details,
+        )
+    return Forbidden(
+        EXPORT_BLOCKED,
+        f"导出这 {persons} 人的数据将使您 {limits.window_minutes} 分钟内读取的人数超过"
+        f" {limits.bulk_persons} 人的上限，导出已被拒绝，并已告警安全审计员。",
+        f"Exporting these {persons} persons would take you over the limit of "
+        f"{limits.bulk_persons} persons in {limits.window_minutes} minutes; the export is "
+        "refused and the security auditors have been alerted.",
+        details=details,
+    )
+
+
+def _require(actor: Actor, permission: str) -> None:
+    if not actor.can(permission):
+        raise Forbidden(
+            "forbidden",
+            "您的角色无权执行此操作。",
+            "Your role may not do this.",
+            details={"permission": permission, "role": actor.role.value},
+        )
+
+
+def alert_read(alert: AuditAlert) -> AlertRead:
+    read = AlertRead.model_validate(alert)
+    read.rule_label = audit_rules.RULE_LABELS_ZH.get(alert.rule, alert.rule)
+    return read
+
+
+def _check_status(status: str | None) -> None:
+    if status and status not in audit_rules.STATUS_LABELS_ZH:
+        raise Invalid(
+            "unknown_alert_status",
+            f"告警状态无效：{status}",
+            f"Unknown alert status: {status}",
+            details={"allowed": sorted(audit_rules.STATUS_LABELS_ZH)},
+        )
+
+
+def alerts(session: Session, *, status: str | None, page: int, size: int) -> AlertPage:
+    """Alerts, newest first, optionally of one status; with the count of each status."""
+    _check_status(status)
+    rows, total = repository.alerts_page(
+        session, status=status or None, offset=(page - 1) * size, limit=size
+    )
+    return AlertPage(
+        items=[alert_read(row) for row in rows],
+        total=total,
+        page=page,
+        size=size,
+        counts=repository.alert_counts_by_status(session),
+    )
+
+
+def set_alert_status(
+    session: Session, *, actor: Actor, alert_id: int, status: str, note: str
+) -> AlertRead:
+    """Acknowledge or close an alert (a closing note is required); itself an audited action."""
+    _require(actor, "audit.manage")
+    _check_status(status)
+    alert = repository.alert(session, alert_id)
+    if alert is None:
+        raise NotFound("alert_not_found", f"告警不存在：{alert_id}", f"Alert not found: {alert_id}")
+    note = note.strip()
+    if status == audit_rules.CLOSED and len(note) < 2:
+        raise Invalid(
+            "alert_note_required",
+            "关闭告警须写明核查结论。",
+            "Closing an alert needs a note saying what was found.",
+        )
+    if not audit_rules.may_move(alert.status, status):
+        labels = audit_rules.STATUS_LABELS_ZH
+        raise Conflict(
+            "alert_status_conflict",
+            f"告警当前为“{labels[alert.status]}”，不能改为“{labels.get(status, status)}”。",
+            f"The alert is {alert.status}; it cannot become {status}.",
+            details={"status": alert.status},
+        )
+    alert.status = status
+    alert.resolved_by = actor.username
+    alert.resolved_at = now()
+    if note:
+        alert.resolution_note = mask_text(note)
+    session.flush()
+    record(
+        session,
+        actor=actor,
+        access=Access(
+            action=f"alert_{status}",
+            subject_kind="alert",
+            subject_ref=str(alert.id),
+            purpose_code="audit",
+            purpose_text=note,
+        ),
+    )
+    return alert_read(alert)
+
+
+def _access_page(rows: Sequence[Any], total: int, page: int, size: int) -> AccessPage:
+    items = [AccessRead.model_validate(row) for row in rows]
+    return AccessPage(items=items, total=total, page=page, size=size)
+
+
+def accesses_of_person(session: Session, *, person_ref: str, page: int, size: int) -> AccessPage:
+    """Staff accesses to one person's data, newest first (the person's own reads left out)."""
+    rows, total = repository.person_accesses(
+        session,
+        person_ref=person_ref,
+        roles=STAFF_ROLE_VALUES,
+        offset=(page - 1) * size,
+        limit=size,
+    )
+    return _access_page(rows, total, page, size)
+
+
+def account_history(
+    session: Session, *, actor: Actor, username: str, page: int, size: int
+) -> AccountHistory:
+    """One account's entries, newest first; the auditor's look is itself recorded."""
+    _require(actor, "audit.read")
+    account = access_service.actor_by_username(session, username)
+    rows, total = repository.account_entries(
+        session,
+        user_id=account.user_id if account else None,
+        username=username,
+        offset=(page - 1) * size,
+        limit=size,
+    )
+    if account is None and total == 0:
+        raise NotFound(
+            "account_not_found", f"账号不存在：{username}", f"Account not found: {username}"
+        )
+    record(
+        session,
+        actor=actor,
+        access=Access(
+            action="read",
+            subject_kind="account_history",
+            subject_ref=username,
+            purpose_code="audit",
+        ),
+    )
+    found = _access_page(rows, total, page, size)
+    return AccountHistory(
+        **found.model_dump(),
+        username=username,
+        display_name=(account.display_name or account.username) if account else "",
+        role=account.role.value if account else "",
+    )
+
+
+def my_data_accesses(session: Session, *, actor: Actor, page: int, size: int) -> DataAccessPage:
+    """我的数据被谁用了: who read the signed-in applicant's data, and why (staff masked)."""
+    if actor.role != Role.APPLICANT:
+        raise Forbidden(
+            "applicants_only",
+            "只有申请人本人可以查看自己的数据被谁使用。",
+            "Only applicants can see who used their own data.",
+        )
+    id_number = access_service.applicant_id_number(session, actor.user_id)
+    if not id_number:
+        return DataAccessPage(items=[], total=0, page=page, size=size)
+    found = accesses_of_person(
+        session, person_ref=crypto.person_ref(id_number), page=page, size=size
+    )
+    departments = _department_names(
+        session, {e.actor_department_code for e in found.items if e.actor_department_code}
+    )
+    items = [_as_seen_by_subject(entry, actor, departments) for entry in found.items]
+    return DataAccessPage(items=items, total=found.total, page=page, size=size)
+
+
+def _as_seen_by_subject(
+    entry: AccessRead, actor: Actor, departments: dict[str, str]
+) -> DataAccessRead:
+    _, name = privacy_service.present("audit.actor_name", entry.actor_name, actor, own=True)
+    role = Role(entry.actor_role) if entry.actor_role in STAFF_ROLE_VALUES else None
+    department = entry.actor_department_code
+    return DataAccessRead(
+        at=entry.at,
+        actor_name=name,
+        actor_role=entry.actor_role,
+        role_label=ROLE_LABELS_ZH[role] if role else entry.actor_role,
+        department_name=departments.get(department, department) if department else CENTER_NAME_ZH,
+        action=entry.action,
+        action_label=audit_rules.ACTION_LABELS_ZH.get(entry.action, entry.action),
+        purpose_code=entry.purpose_code,
+        purpose_label=purpose_label(entry.purpose_code),
+        purpose_text=entry.purpose_text,
+        subject_kind=entry.subject_kind,
+        subject_ref=entry.subject_ref,
+        fields=entry.fields,
+        field_labels=field_labels(entry.fields),
+    )
+
+
+FORM_FIELDS_LABEL_ZH = "申请表填写的内容"
+
+
+def field_labels(fields: Sequence[str]) -> list[str]:
+    """Policy fields in words (申请人姓名/名称 …); a service item's form fields as one."""
+    known = load_policy().fields
+    labels: list[str] = []
+    for name in fields:
+        label = known[name].label if name in known else FORM_FIELDS_LABEL_ZH
+        if label not in labels:
+            labels.append(label)
+    return labels
+
+
+def purpose_label(code: str) -> str:
+    known = {**audit_rules.PURPOSE_LABELS_ZH, **privacy_service.unmask_reasons()}
+    return known.get(code, code)
+
+
+def _department_names(session: Session, codes: set[str]) -> dict[str, str]:
+    names = {}
+    for code in codes:
+        try:
+            names[code] = regions_service.get_department(session, code).name
+        except NotFound:
+            names[code] = code
+    return names
+
+
+def audit_status(session: Session, *, recent: int = 10) -> AuditStatusRead:
+    """The log's size, its latest checkpoints and verification runs, and alerts by status."""
+    head = repository.head(session)
+    return AuditStatusRead(
+        tree_size=head.tree_size if head else 0,
+        last_checkpoint_size=head.last_checkpoint_size if head else 0,
+        last_checkpoint_at=head.last_checkpoint_at if head else None,
+        verifications=[
+            VerificationRead.model_validate(v)
+            for v in repository.latest_verifications(session, recent)
+        ],
+        checkpoints=[
+            CheckpointRead.model_validate(c) for c in repository.latest_checkpoints(session, recent)
+        ],
+        alerts=repository.alert_counts_by_status(session),
+    )

@@ -6,7 +6,9 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
+    from tongban.web.auditor import router as auditor_router
     from tongban.web.portal import router as portal_router
+    from tongban.web.portal.data_access import router as data_access_router
     from tongban.web.workbench import router as workbench_router
 
-    return [portal_router, workbench_router]
+    return [portal_router, data_access_router, workbench_router, auditor_router]

@@ -23,6 +23,7 @@ HOME_BY_ROLE = {
     Role.CLERK: "/workbench/acceptance",
     Role.REVIEWER: "/workbench/tasks",
     Role.ADMIN: "/workbench/acceptance",
+    Role.AUDITOR: "/audit/alerts",
 }
 
 
@@ -51,6 +52,7 @@ SignedIn = Annotated[Actor, Depends(signed_in)]
 Applicant = Annotated[Actor, Depends(_roles(Role.APPLICANT))]
 Filer = Annotated[Actor, Depends(_roles(Role.APPLICANT, Role.CLERK, Role.ADMIN))]
 Staff = Annotated[Actor, Depends(_roles(Role.CLERK, Role.REVIEWER, Role.ADMIN))]
+Auditor = Annotated[Actor, Depends(_roles(Role.AUDITOR))]
 
 
 def safe_next(target: str | None) -> str | None:

@@ -1,0 +1,302 @@
+"""Audit log throughput: appends through ``service.record_many`` and a full ``verify``,
+each against raw SHA-256 over the same canonical entry bytes in the same run.
+
+Run: .venv/bin/python bench/audit.py [--entries 1000000] [--append 20000] [--db sqlite|postgresql]
+     [--skip append|verify]
+
+(a) Appends. ``--append`` entries are written through ``audit.service.record_many``
+in transactions of 1, 100 and 1000 entries (batch 1 writes a twentieth as many:
+each is a durable commit), once with no actor (system entries: the log alone) and
+once as a clerk reading a different person each time (the misuse rules run too).
+Each rate is printed next to the rate of hashing the same entries' canonical bytes
+with one SHA-256 each — the least any hash-chained log must do — and their ratio.
+
+(b) Verification. A log of ``--entries`` entries is built quickly (rows computed
+with the same canonical/leaf/MAC functions as ``record_many``, inserted with
+executemany, a signed checkpoint every 1000 entries in the database and the
+witness file, head consistent), then ``audit.verify.verify`` checks all of it.
+Printed: build time, verify time, entries/s, the SHA-256 rate over the same
+canonical bytes (timed while building), their ratio, and the peak resident
+memory during verify (VmHWM, reset just before), to show it is bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import hashlib
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, insert, text
+
+PG_ADMIN = os.environ.get(
+    "TONGBAN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+CHUNK = 10_000
+CHECKPOINT_EVERY = 1000
+START = datetime(2026, 11, 2, 0, 30, tzinfo=UTC)  # Monday 08:30 in Beijing
+
+
+def make_database(backend: str, workdir: Path, name: str) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{workdir / (name + '.db')}"
+    database = f"tongban_bench_{name}_{uuid.uuid4().hex[:8]}"
+    with create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{database}"'))
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + database
+
+
+def drop_database(url: str) -> None:
+    from tongban.db import get_engine
+
+    get_engine(url).dispose()
+    if url.startswith("postgresql"):
+        name = url.rsplit("/", 1)[1]
+        with create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def sha256_seconds(payloads: Sequence[bytes], repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        for payload in payloads:
+            hashlib.sha256(payload).digest()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+# -- (a) appends ---------------------------------------------------------------------
+
+
+def accesses(count: int, offset: int) -> list[Any]:
+    from tongban.audit.service import Access
+
+    return [
+        Access(
+            action="read",
+            subject_kind="case",
+            subject_ref=f"TB2026{offset + i:08d}",
+            person_ref=f"{offset + i:032x}",
+            fields=("applicant_name", "applicant_id_number", "applicant_phone"),
+            purpose_code="handling",
+            purpose_text="受理审查：核对申请材料",
+            related=True,
+        )
+        for i in range(count)
+    ]
+
+
+def append_rate(url: str, *, total: int, batch: int, actor: Any, offset: int) -> float:
+    from tongban.audit import service
+    from tongban.db import transaction
+
+    work = [accesses(batch, offset + i * batch) for i in range(total // batch)]
+    started = time.perf_counter()
+    for chunk in work:
+        with transaction(url) as session:
+            service.record_many(session, actor=actor, accesses=chunk)
+    return (total // batch * batch) / (time.perf_counter() - started)
+
+
+def canonical_of_log(url: str, first_seq: int) -> list[bytes]:
+    from tongban.audit import repository, service
+    from tongban.db import transaction
+
+    with transaction(url) as session:
+        rows = repository.stream_entries(session, service.HASHED_FIELDS)
+        return [
+            service.canonical(dict(zip(service.HASHED_FIELDS, row, strict=True)))
+            for row in rows
+            if row[0] >= first_seq
+        ]
+
+
+def bench_appends(url: str, total: int) -> None:
+    from tongban.access.rules import Actor, Role
+    from tongban.db import get_engine, upgrade
+    from tongban.kit.clock import frozen
+
+    upgrade(url)
+    clerk = Actor(7001, "clerk_bench", Role.CLERK, "窗口人员", region_code="640425")
+    print("(a) append through audit.service.record_many, one transaction per batch")
+    print(
+        f"{'batch':>6} {'actor':<8} {'entries':>8} {'entries/s':>10} {'SHA-256/s':>11} {'ratio':>7}"
+    )
+    offset = 0
+    for batch in (1, 100, 1000):
+        count = max(batch, total // 20) if batch == 1 else total
+        for label, actor in (("system", None), ("clerk", clerk)):
+            with get_engine(url).connect() as conn:
+                before = conn.execute(text("SELECT count(*) FROM audit_entries")).scalar_one()
+            with frozen(START):  # working hours: the off-hours rule stays quiet
+                rate = append_rate(url, total=count, batch=batch, actor=actor, offset=offset)
+            offset += count
+            payloads = canonical_of_log(url, before + 1)
+            raw = len(payloads) / sha256_seconds(payloads)
+            print(f"{batch:>6} {label:<8} {count:>8} {rate:>10.0f} {raw:>11.0f} {rate / raw:>7.3g}")
+
+
+# -- (b) verification of a large log ---------------------------------------------------
+
+
+def synthetic_entry(seq: int) -> dict[str, Any]:
+    clerk = seq % 97
+    return {
+        "seq": seq,
+        "at": START + timedelta(milliseconds=seq * 250),
+        "actor_user_id": 1000 + clerk,
+        "actor_username": f"clerk_{clerk:03d}",
+        "actor_name": f"窗口{clerk:03d}",
+        "actor_role": "clerk",
+        "actor_department_code": None,
+        "action": "read",
+        "subject_kind": "case",
+        "subject_ref": f"TB2026{seq % 300_000:08d}",
+        "person_ref": hashlib.md5(str(seq % 250_000).encode()).hexdigest(),
+        "fields": ["applicant_name", "applicant_id_number", "applicant_phone"],
+        "purpose_code": "handling",
+        "purpose_text": "受理审查：核对申请材料",
+        "result": "ok",
+        "related": True,
+        "client_addr": f"10.20.{seq % 200}.{seq % 250}",
+    }
+
+
+def build_log(url: str, total: int, witness: Path) -> tuple[float, float, int]:
+    """Write ``total`` valid entries and checkpoints; returns (seconds, SHA-256 seconds, bytes)."""
+    from tongban.audit import checkpoints, merkle, service, signing
+    from tongban.audit.models import AuditCheckpoint, AuditEntry, AuditHead
+    from tongban.db import get_engine, upgrade
+
+    upgrade(url)
+    signer, key = signing.signing_keys().current, service.mac_key()
+    frontier: list[bytes] = []
+    marks: list[dict[str, Any]] = []
+    origin, hashing, size = "", 0.0, 0
+    started = time.perf_counter()
+    with get_engine(url).begin() as conn:
+        for first in range(1, total + 1, CHUNK):
+            rows, payloads = [], []
+            for seq in range(first, min(total, first + CHUNK - 1) + 1):
+                row = synthetic_entry(seq)
+                payload = service.canonical(row)
+                leaf = merkle.leaf_hash(payload)
+                row["leaf_hash"] = leaf.hex()
+                row["mac"] = service.entry_mac(row["leaf_hash"], key)
+                origin = origin or row["leaf_hash"]
+                merkle.append_leaf(frontier, seq - 1, leaf)
+                if seq % CHECKPOINT_EVERY == 0 or seq == total:
+                    root = merkle.root_from_frontier(frontier).hex()
+                    signed_at = row["at"] + timedelta(seconds=1)
+                    signature = signer.sign(checkpoints.signed_text(origin, seq, root, signed_at))
+                    marks.append(
+                        {
+                            "tree_size": seq,
+                            "root_hash": root,
+                            "signed_at": signed_at,
+                            "algorithm": signer.algorithm,
+                            "key_id": signer.key_id,
+                            "signature": base64.b64encode(signature).decode(),
+                        }
+                    )
+                rows.append(row)
+                payloads.append(payload)
+            hashing += sha256_seconds(payloads, repeat=1)
+            size += sum(map(len, payloads))
+            conn.execute(insert(AuditEntry.__table__), rows)
+        conn.execute(insert(AuditCheckpoint.__table__), marks)
+        conn.execute(
+            insert(AuditHead.__table__).values(
+                id=1,
+                tree_size=total,
+                frontier=[node.hex() for node in frontier],
+                last_checkpoint_size=marks[-1]["tree_size"],
+                last_checkpoint_at=marks[-1]["signed_at"],
+            )
+        )
+    lines = [checkpoints.Checkpoint(origin=origin, **mark).to_line() for mark in marks]
+    checkpoints.append_lines(witness, lines)
+    return time.perf_counter() - started, hashing, size
+
+
+def _peak_rss_reset() -> Callable[[], int]:
+    """Reset the peak resident set (Linux) and return a reader of it in MiB."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+    def read() -> int:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+        return -1
+
+    return read
+
+
+def bench_verify(url: str, total: int, witness: Path) -> None:
+    from tongban.audit.verify import verify
+    from tongban.db import get_engine
+
+    build, hashing, size = build_log(url, total, witness)
+    get_engine(url).dispose()
+    peak = _peak_rss_reset()
+    report = verify(url, witness_file=witness)
+    if not report.ok:
+        raise SystemExit(f"verification failed: {report.problem}")
+    ours = total / report.seconds
+    raw = total / hashing
+    print(
+        f"(b) verify a log of {total:,} entries ({size / 1e6:.0f} MB canonical, "
+        f"{report.checked_checkpoints:,} checkpoints incl. witness file)"
+    )
+    print(f"  build (same leaf/MAC functions, executemany): {build:8.1f} s")
+    print(f"  verify:                  {report.seconds:8.1f} s  {ours:>10.0f} entries/s")
+    print(f"  raw SHA-256, same bytes: {hashing:8.1f} s  {raw:>10.0f} entries/s")
+    print(f"  ratio verify/raw SHA-256: {ours / raw:.3g}")
+    print(f"  peak resident memory during verify: {peak()} MiB")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--append", type=int, default=20_000)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--skip", choices=("append", "verify"), default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        os.environ["TONGBAN_KEY_FILE"] = str(work / "keys.json")
+        os.environ["TONGBAN_AUDIT_SIGNING_KEY_FILE"] = str(work / "signing.key")
+        os.environ["TONGBAN_AUDIT_CHECKPOINT_FILE"] = str(work / "witness-append.jsonl")
+        os.environ["TONGBAN_SECRET_KEY"] = "bench-only-key"
+        from tongban.config import get_settings
+
+        get_settings.cache_clear()
+        print(f"database: {args.db}; signature: {get_settings().audit_signature_algorithm}")
+        if args.skip != "append":
+            url = make_database(args.db, work, "append")
+            try:
+                bench_appends(url, args.append)
+            finally:
+                drop_database(url)
+        if args.skip != "verify":
+            url = make_database(args.db, work, "verify")
+            try:
+                bench_verify(url, args.entries, work / "witness-verify.jsonl")
+            finally:
+                drop_database(url)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,340 @@
+"""Checking the whole audit log, and proofs of inclusion and consistency.
+
+``verify`` reads every entry once in seq order (batched; a server-side cursor on
+PostgreSQL), so a log of millions of entries is checked in bounded memory. It
+recomputes each leaf hash and its MAC, rebuilds the tree, compares the root at
+every checkpoint (database and witness file) and the head, and reports the first
+problem: the smallest entry it concerns.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.orm import Session
+
+from tongban.audit import checkpoints, merkle, repository, service, signing
+from tongban.audit.checkpoints import Checkpoint
+from tongban.audit.models import AuditHead
+
+COLUMNS = (*service.HASHED_FIELDS, "leaf_hash", "mac")
+
+
+@dataclass(frozen=True)
+class Finding:
+    zh: str
+    en: str
+    seq: int | None = None  # the first entry concerned, when one is known
+
+
+@dataclass
+class VerifyReport:
+    ok: bool
+    tree_size: int  # entries found in order from 1
+    checked_checkpoints: int
+    problem: str = ""  # English; "" when ok
+    problem_zh: str = ""
+    first_bad_seq: int | None = None
+    seconds: float = 0.0
+    warnings: list[Finding] = field(default_factory=list)
+
+
+# -- findings ------------------------------------------------------------------------
+
+
+def _missing(seq: int) -> Finding:
+    return Finding(f"第 {seq} 条记录缺失（被删除）", f"entry {seq} missing (deleted)", seq)
+
+
+def _inserted(seq: int, why_zh: str, why_en: str) -> Finding:
+    return Finding(f"第 {seq} 条记录是插入的（{why_zh}）", f"entry {seq} inserted ({why_en})", seq)
+
+
+def _altered(seq: int, rewritten_hash: bool) -> Finding:
+    if rewritten_hash:
+        return Finding(
+            f"第 {seq} 条记录被篡改（哈希被改写，密钥校验码不符）",
+            f"entry {seq} altered (its hash was rewritten; the MAC does not match)",
+            seq,
+        )
+    return Finding(
+        f"第 {seq} 条记录被篡改（内容与哈希不符）",
+        f"entry {seq} altered (its content does not match its hash)",
+        seq,
+    )
+
+
+def _truncated(have: int, source_zh: str, source_en: str, size: int) -> Finding:
+    return Finding(
+        f"日志被截断：{source_zh}记录了 {size} 条，数据库中只有 {have} 条",
+        f"log truncated: {source_en} has {size} entries, the database holds {have}",
+        have + 1,
+    )
+
+
+# -- the check -----------------------------------------------------------------------
+
+
+@dataclass
+class _Known:
+    """Checkpoints by tree size, from the database and the witness file."""
+
+    by_size: dict[int, list[tuple[str, Checkpoint]]]
+    max_db: int
+    max_witness: int
+    count: int
+    foreign: int  # witness checkpoints of other logs (other origins)
+
+
+def _known_checkpoints(session: Session, witness_file: Path | None) -> tuple[_Known, list[Finding]]:
+    origin = checkpoints.origin(session)
+    stored = checkpoints.stored(session)
+    witness = checkpoints.read_witness(witness_file)
+    mine = witness.of(origin) if origin else []
+    by_size: dict[int, list[tuple[str, Checkpoint]]] = {}
+    for source, items in (("db", stored), ("witness", mine)):
+        for item in items:
+            by_size.setdefault(item.tree_size, []).append((source, item))
+    warnings = []
+    if witness.unreadable:
+        warnings.append(
+            Finding(
+                f"见证文件有 {len(witness.unreadable)} 行无法读取",
+                f"{len(witness.unreadable)} unreadable line(s) in the witness file "
+                f"(lines {witness.unreadable[:5]})",
+            )
+        )
+    foreign = len(witness.checkpoints) - len(mine)
+    if foreign and origin:
+        warnings.append(
+            Finding(
+                f"见证文件中有 {foreign} 个其他日志的检查点（其他数据库）",
+                f"{foreign} checkpoint(s) of other logs (other databases) in the witness file",
+            )
+        )
+    published = {c.tree_size for c in mine}
+    unpublished = [c.tree_size for c in stored if c.tree_size not in published]
+    if unpublished:
+        warnings.append(
+            Finding(
+                f"{len(unpublished)} 个检查点未写入见证文件（运行 tongban audit checkpoint 补写）",
+                f"{len(unpublished)} checkpoint(s) missing from the witness file "
+                "(tongban audit checkpoint writes them)",
+            )
+        )
+    known = _Known(
+        by_size=by_size,
+        max_db=max((c.tree_size for c in stored), default=0),
+        max_witness=max((c.tree_size for c in mine), default=0),
+        count=len(stored) + len(mine),
+        foreign=foreign,
+    )
+    return known, warnings
+
+
+def _checkpoint_finding(
+    size: int, root: bytes, found: list[tuple[str, Checkpoint]], keys: signing.SigningKeys
+) -> Finding | None:
+    for source, checkpoint in found:
+        where_zh, where_en = (
+            ("数据库", "database") if source == "db" else ("见证文件", "witness file")
+        )
+        signature = checkpoints.signature_problem(checkpoint, keys)
+        if signature == "unknown_key":
+            return Finding(
+                f"{where_zh}中规模为 {size} 的检查点由未知密钥 {checkpoint.key_id} 签名"
+                "（签名密钥文件是否正确？）",
+                f"the {where_en} checkpoint at size {size} is signed by an unknown key "
+                f"{checkpoint.key_id} (is TONGBAN_AUDIT_SIGNING_KEY_FILE the right file?)",
+            )
+        if signature:
+            return Finding(
+                f"{where_zh}中规模为 {size} 的检查点签名无效",
+                f"the {where_en} checkpoint at size {size} has an invalid signature",
+            )
+        if not hmac.compare_digest(checkpoint.root_hash, root.hex()):
+            return Finding(
+                f"前 {size} 条记录与{where_zh}中已签名的检查点不符（记录被删除、替换或重排）",
+                f"the first {size} entries no longer match the signed {where_en} checkpoint "
+                "(entries removed, replaced or reordered)",
+            )
+    return None
+
+
+def check(session: Session, *, witness_file: Path | None = None) -> VerifyReport:
+    """Check the log as this session sees it; nothing is written."""
+    started = time.perf_counter()
+    keys = signing.signing_keys()
+    head = session.scalar(
+        select(AuditHead)
+        .where(AuditHead.id == repository.HEAD_ID)
+        .execution_options(populate_existing=True)
+    )
+    known, warnings = _known_checkpoints(session, witness_file)
+    mac_key = service.mac_key()
+    frontier: list[bytes] = []
+    size = 0
+    problem: Finding | None = None
+    for row in repository.stream_entries(session, COLUMNS):
+        leaf, problem = _entry(row, size + 1, head, mac_key)
+        if leaf is None:
+            break
+        merkle.append_leaf(frontier, size, leaf)
+        size += 1
+        if size in known.by_size:
+            root = merkle.root_from_frontier(frontier)
+            problem = _checkpoint_finding(size, root, known.by_size[size], keys)
+            if problem:
+                break
+    problem = problem or _tail_problem(head, size, frontier, known)
+    return VerifyReport(
+        ok=problem is None,
+        tree_size=size,
+        checked_checkpoints=known.count,
+        problem=problem.en if problem else "",
+        problem_zh=problem.zh if problem else "",
+        first_bad_seq=problem.seq if problem else None,
+        seconds=time.perf_counter() - started,
+        warnings=warnings,
+    )
+
+
+def _entry(
+    row: Any, expected: int, head: AuditHead | None, mac_key: bytes
+) -> tuple[bytes | None, Finding | None]:
+    """The entry's recomputed leaf hash, or what is wrong with it."""
+    seq = row[0]
+    if seq != expected:
+        if seq > expected:
+            return None, _missing(expected)
+        return None, _inserted(seq, "序号非法", "bad seq")
+    if head is not None and seq > head.tree_size:
+        return None, _inserted(seq, "超出日志头", "beyond the log head")
+    width = len(service.HASHED_FIELDS)
+    values = dict(zip(service.HASHED_FIELDS, row[:width], strict=True))
+    leaf = merkle.leaf_hash(service.canonical(values))
+    stored_leaf, mac = row[width], row[width + 1]
+    mac_ok = hmac.compare_digest(service.entry_mac(stored_leaf, mac_key), mac or "")
+    if not mac_ok or leaf.hex() != stored_leaf:
+        return None, _altered(seq, rewritten_hash=not mac_ok)
+    return leaf, None
+
+
+def _tail_problem(
+    head: AuditHead | None, size: int, frontier: list[bytes], known: _Known
+) -> Finding | None:
+    """What is wrong after the last entry: a cut tail, a removed checkpoint, the head."""
+    head_size = head.tree_size if head else 0
+    if head_size > size:
+        return _truncated(size, "日志头", "the log head", head_size)
+    if known.max_db > size:
+        return _truncated(size, "数据库检查点", "a database checkpoint", known.max_db)
+    if known.max_witness > size:
+        return _truncated(size, "见证文件", "the witness file", known.max_witness)
+    if size == 0 and known.foreign:
+        return Finding(
+            "日志为空，但见证文件中有检查点（日志被清空？新库请换用新的见证文件）",
+            "the log is empty but the witness file holds checkpoints (was it wiped? "
+            "a new database needs a new witness file)",
+            1,
+        )
+    if head is None and size:
+        return Finding("日志头缺失", "the log head row is missing")
+    if head is not None and list(head.frontier) != [node.hex() for node in frontier]:
+        return Finding("日志头的紧凑范围与记录不符", "the log head's frontier does not match")
+    for tree_size, found in sorted(known.by_size.items()):
+        if not any(source == "db" for source, _ in found):
+            return Finding(
+                f"规模为 {tree_size} 的检查点已从数据库中删除（见证文件中仍有）",
+                f"the checkpoint at size {tree_size} was removed from the database "
+                "(the witness file still has it)",
+            )
+    return None
+
+
+# -- running it and keeping the outcome -------------------------------------------
+
+
+def verify(
+    target: Session | str, *, witness_file: Path | None = None, keep: bool = True
+) -> VerifyReport:
+    """Check the log and (``keep``) store the outcome in ``audit_verifications``.
+
+    The check always reads one consistent snapshot of what is committed, on a
+    connection of its own that does not block requests appending meanwhile. Given a
+    session, the outcome is stored in it (the caller commits); given a database URL,
+    in a transaction of its own.
+    """
+    url = target if isinstance(target, str) else _url_of(target)
+    with _snapshot(url) as session:
+        report = check(session, witness_file=witness_file)
+    if keep and isinstance(target, Session):
+        _keep(target, report)
+    elif keep:
+        from tongban.db import transaction
+
+        with transaction(url) as session:
+            _keep(session, report)
+    return report
+
+
+def _url_of(session: Session) -> str:
+    return session.get_bind().engine.url.render_as_string(hide_password=False)
+
+
+def _keep(session: Session, report: VerifyReport) -> None:
+    repository.add_verification(
+        session,
+        {
+            "tree_size": report.tree_size,
+            "ok": report.ok,
+            "problem": f"{report.problem_zh}\n{report.problem}" if report.problem else "",
+            "first_bad_seq": report.first_bad_seq,
+            "seconds": report.seconds,
+        },
+    )
+
+
+@contextmanager
+def _snapshot(url: str) -> Iterator[Session]:
+    """A read-only view of one moment: head, checkpoints and entries agree with each
+    other even while requests append, so a concurrent append never looks like tampering."""
+    if url.startswith("sqlite"):
+        session = Session(bind=_deferred_sqlite_engine(url))
+    else:
+        from tongban.db import session_factory
+
+        session = session_factory(url)()
+        session.connection(
+            execution_options={"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        )
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+@lru_cache(maxsize=4)
+def _deferred_sqlite_engine(url: str) -> Engine:
+    """SQLite with plain BEGIN (not the app's BEGIN IMMEDIATE): a WAL read snapshot that
+    lets requests keep appending while a long verification runs."""
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN DEFERRED")
+
+    return engine
