@@ -74,7 +74,9 @@ def test_submit_accept_review_over_the_api(client: TestClient, demo_db: str) -> 
     assert response.status_code == 201, response.text
     case = response.json()
     assert case["case_no"].startswith("640425-")
-    assert case["applicant_id_masked"].startswith("640425") and "*" in case["applicant_id_masked"]
+    # The applicant reads their own data plain; staff see it masked (below).
+    assert case["applicant_id_number"] == person_id(3)
+    assert case["applicant_id_visibility"] == "plain"
 
     # Replaying the same request returns the same case, not a second one.
     again = client.post("/api/v1/cases", json=body, headers={**auth, "Idempotency-Key": "k-1"})
@@ -92,6 +94,11 @@ def test_submit_accept_review_over_the_api(client: TestClient, demo_db: str) -> 
     clerk = token(client, p["clerk"].username)
     queue = client.get("/api/v1/workbench/queue", headers=clerk).json()
     assert [c["case_no"] for c in queue["items"]] == [case["case_no"]]
+    assert queue["items"][0]["applicant_name"] == "李*"
+    seen = client.get(f"/api/v1/cases/{case['case_no']}", headers=clerk).json()
+    assert seen["applicant_id_number"] == person_id(3)[:6] + "********" + person_id(3)[-4:]
+    assert seen["applicant_id_visibility"] == "masked"
+    assert person_id(3) not in json.dumps(seen) and "13900001111" not in json.dumps(seen)
     # The applicant cannot accept their own case.
     denied = client.post(
         f"/api/v1/cases/{case['case_no']}/actions",

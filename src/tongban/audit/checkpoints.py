@@ -1,8 +1,9 @@
 """Signed checkpoints of the audit tree, and the witness file outside the database.
 
-A checkpoint signs (log origin, tree size, root hash, time). The origin is the leaf
-hash of entry 1: it names the log, so checkpoints of another database (a dropped
-development database, another county) in the same witness file are told apart.
+A checkpoint signs (log origin, tree size, root hash, time). The origin is the log's
+random id, drawn when its first entry is appended: it names the log, so checkpoints
+of another database (a dropped development database, another county) in the same
+witness file are told apart.
 
 Each checkpoint is stored in ``audit_checkpoints`` and, once the transaction that
 made it has committed, appended as one JSON line to ``settings.audit_checkpoint_file``
@@ -128,11 +129,11 @@ def create_checkpoint(session: Session) -> Checkpoint | None:
     head = repository.lock_head(session)
     if head.tree_size == 0 or repository.checkpoint_at(session, head.tree_size) is not None:
         return None
-    origin = repository.leaf_hash_at(session, 1) or ""
+    log_origin = head.log_id
     root_hash = merkle.root_from_frontier([bytes.fromhex(h) for h in head.frontier]).hex()
     signed_at = now().astimezone(UTC)
     signer = signing.signing_keys().current
-    signature = signer.sign(signed_text(origin, head.tree_size, root_hash, signed_at))
+    signature = signer.sign(signed_text(log_origin, head.tree_size, root_hash, signed_at))
     row = AuditCheckpoint(
         tree_size=head.tree_size,
         root_hash=root_hash,
@@ -145,7 +146,7 @@ def create_checkpoint(session: Session) -> Checkpoint | None:
     repository.save_head(
         session, head, last_checkpoint_size=head.tree_size, last_checkpoint_at=signed_at
     )
-    checkpoint = Checkpoint.from_row(row, origin)
+    checkpoint = Checkpoint.from_row(row, log_origin)
     path = Path(get_settings().audit_checkpoint_file)
     session.info.setdefault(_PENDING, []).append((row, checkpoint, path))
     return checkpoint
@@ -157,7 +158,8 @@ def latest(session: Session) -> Checkpoint | None:
 
 
 def origin(session: Session) -> str:
-    return repository.leaf_hash_at(session, 1) or ""
+    head = repository.head(session)
+    return head.log_id if head else ""
 
 
 def stored(session: Session) -> list[Checkpoint]:

@@ -51,6 +51,9 @@ class AuditHead(Base):
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Random, drawn when the log starts: names this log in the checkpoints and the
+    # witness file, so the logs of two databases never share an identity.
+    log_id: Mapped[str] = mapped_column(String(32), default="")
     tree_size: Mapped[int] = mapped_column(Integer, default=0)
     frontier: Mapped[list[str]] = mapped_column(JSON, default=list)
     last_checkpoint_size: Mapped[int] = mapped_column(Integer, default=0)

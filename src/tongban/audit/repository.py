@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -32,7 +33,13 @@ def lock_head(session: Session) -> AuditHead:
     upsert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
         upsert(AuditHead)
-        .values(id=HEAD_ID, tree_size=0, frontier=[], last_checkpoint_size=0)
+        .values(
+            id=HEAD_ID,
+            log_id=secrets.token_hex(16),
+            tree_size=0,
+            frontier=[],
+            last_checkpoint_size=0,
+        )
         .on_conflict_do_nothing(index_elements=["id"])
     )
     head = session.scalar(
@@ -63,10 +70,6 @@ def save_head(session: Session, head: AuditHead, **values: Any) -> None:
 # --- The tree: checkpoints, streaming reads for verification and proofs ------------
 
 STREAM_BATCH = 5000  # rows per fetch: a server-side cursor on PostgreSQL, bounded memory
-
-
-def leaf_hash_at(session: Session, seq: int) -> str | None:
-    return session.scalar(select(AuditEntry.leaf_hash).where(AuditEntry.seq == seq))
 
 
 def entry(session: Session, seq: int) -> AuditEntry | None:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    union,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -102,12 +103,29 @@ def case_by_no(session: Session, case_no: str) -> Case | None:
     return session.scalar(select(Case).where(Case.case_no == case_no))
 
 
-def page_cases(
-    session: Session, actor: Actor, states: Sequence[str] | None, page: int, size: int
-) -> tuple[list[Case], int]:
+def count_cases(session: Session, actor: Actor) -> int:
+    query = _scoped(select(func.count()).select_from(Case), actor)
+    return session.scalar(query) or 0
+
+
+def _filtered(actor: Actor, states: Sequence[str] | None, item_code: str | None) -> Select[Any]:
     query = _scoped(select(Case), actor)
     if states:
         query = query.where(Case.state.in_(states))
+    if item_code:
+        query = query.where(Case.item_code == item_code)
+    return query
+
+
+def page_cases(
+    session: Session,
+    actor: Actor,
+    states: Sequence[str] | None,
+    page: int,
+    size: int,
+    item_code: str | None = None,
+) -> tuple[list[Case], int]:
+    query = _filtered(actor, states, item_code)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.order_by(Case.submitted_at.desc(), Case.id.desc())
@@ -115,6 +133,23 @@ def page_cases(
         .limit(size)
     )
     return list(rows), total
+
+
+def cases_touched_by(
+    session: Session, *, user_id: int, department_code: str | None, case_ids: Sequence[int]
+) -> set[int]:
+    """Of ``case_ids``, those the user acted on or (if given) their department has a task in."""
+    if not case_ids:
+        return set()
+    query: Select[Any] = select(CaseEvent.case_id).where(
+        CaseEvent.case_id.in_(case_ids), CaseEvent.actor_user_id == user_id
+    )
+    if department_code is not None:
+        tasks = select(Task.case_id).where(
+            Task.case_id.in_(case_ids), Task.department_code == department_code
+        )
+        return set(session.scalars(union(query, tasks)))
+    return set(session.scalars(query.distinct()))
 
 
 def acceptance_queue(
@@ -126,6 +161,14 @@ def acceptance_queue(
         query.order_by(Case.submitted_at, Case.id).offset((page - 1) * size).limit(size)
     )
     return list(rows), total
+
+
+def cases_for_export(
+    session: Session, actor: Actor, states: Sequence[str] | None, item_code: str | None, limit: int
+) -> list[Case]:
+    """At most ``limit`` cases in the actor's scope, oldest first (a CSV reads top down)."""
+    query = _filtered(actor, states, item_code)
+    return list(session.scalars(query.order_by(Case.submitted_at, Case.id).limit(limit)))
 
 
 def task_queue(session: Session, actor: Actor, page: int, size: int) -> tuple[list[Task], int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Header, Query, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from tongban.access.dependencies import CurrentActor, require
 from tongban.access.rules import Actor
@@ -17,9 +17,12 @@ from tongban.cases.schemas import (
     CasePage,
     ProgressRead,
     TaskPage,
+    UnmaskIn,
+    UnmaskRead,
     UploadRead,
 )
 from tongban.deps import SessionDep
+from tongban.errors import DomainError
 
 router = APIRouter(tags=["cases"])
 
@@ -44,14 +47,49 @@ def submit(
     return service.submit_case(session, actor=actor, data=body, idempotency_key=idempotency_key)
 
 
+ItemCodeFilter = Annotated[str | None, Query(max_length=64, description="only this item's cases")]
+StateFilter = Annotated[str | None, Query(max_length=24, description="only cases in this state")]
+
+
 @router.get("/cases", response_model=CasePage)
 def list_cases(
     session: SessionDep,
     actor: Annotated[Actor, Depends(require("cases.read"))],
     page: Annotated[int, Query(ge=1)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
+    item_code: ItemCodeFilter = None,
+    state: StateFilter = None,
 ) -> CasePage:
-    return service.my_cases(session, actor=actor, page=page, size=size)
+    """The cases in your scope, newest first; personal values masked by role, reads audited."""
+    return service.my_cases(
+        session, actor=actor, page=page, size=size, item_code=item_code, state=state
+    )
+
+
+@router.get(
+    "/cases/export",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}, 403: {"description": "export refused"}},
+)
+def export_cases(
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(require("cases.export"))],
+    item_code: ItemCodeFilter = None,
+    state: StateFilter = None,
+) -> Response:
+    """CSV (UTF-8 with BOM) of the cases in your scope, masked; refused past the alert limits."""
+    result = service.export_cases(session, actor=actor, item_code=item_code, state=state)
+    if isinstance(result, DomainError):
+        # Returned, not raised: the refusal's audit entry and alert must be committed.
+        return JSONResponse(result.to_dict(), status_code=result.status)
+    return Response(
+        result.content,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "content-disposition": f"attachment; filename*=UTF-8''{_quote(result.filename)}",
+            "cache-control": "no-store",
+        },
+    )
 
 
 @router.get("/cases/{case_no}", response_model=CaseDetail)
@@ -71,6 +109,27 @@ def act(
     return service.act(session, actor=actor, case_no=case_no, action=body)
 
 
+@router.post("/cases/{case_no}/unmask", response_model=UnmaskRead)
+def unmask(
+    case_no: str,
+    body: UnmaskIn,
+    session: SessionDep,
+    actor: Annotated[Actor, Depends(require("privacy.unmask"))],
+    response: Response,
+) -> UnmaskRead:
+    """The plain values of masked fields, with a purpose; for this response only, audited."""
+    values = service.unmask(
+        session,
+        actor=actor,
+        case_no=case_no,
+        fields=body.fields,
+        reason_code=body.reason_code,
+        reason_text=body.reason_text,
+    )
+    response.headers["cache-control"] = "no-store"
+    return UnmaskRead(case_no=case_no, values=values)
+
+
 @router.get("/cases/{case_no}/materials/{material_id}")
 def material(case_no: str, material_id: int, session: SessionDep, actor: CurrentActor) -> Response:
     filename, content_type, content = service.read_material(
@@ -79,7 +138,10 @@ def material(case_no: str, material_id: int, session: SessionDep, actor: Current
     return Response(
         content,
         media_type=content_type,
-        headers={"content-disposition": f"attachment; filename*=UTF-8''{_quote(filename)}"},
+        headers={
+            "content-disposition": f"attachment; filename*=UTF-8''{_quote(filename)}",
+            "cache-control": "no-store",
+        },
     )
 
 

@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 ApplicantKind = Literal["person", "enterprise"]
 Channel = Literal["online", "window"]
 ClockStatus = Literal["not_started", "normal", "warning", "overdue", "paused", "stopped"]
+# How a personal value is shown to this reader (privacy/policy.toml): a masked value is
+# already masked here, a hidden one is None (or left out of the form).
+Visibility = Literal["plain", "masked", "hidden"]
 
 
 class ApplicantIn(BaseModel):
@@ -68,7 +71,7 @@ class TaskRead(BaseModel):
     department_name: str
     state: str
     state_label: str
-    note: str
+    note: str | None
     decided_at: datetime | None
 
 
@@ -77,7 +80,8 @@ class MaterialRead(BaseModel):
     requirement_id: int
     requirement_name: str
     item_code: str
-    filename: str
+    filename: str | None
+    filename_visibility: Visibility
     content_type: str
     size: int
     status: str
@@ -94,7 +98,7 @@ class EventRead(BaseModel):
     from_state: str | None
     to_state: str
     national_code: int | None
-    note: str
+    note: str | None
     payload: dict[str, Any]
 
 
@@ -115,7 +119,8 @@ class CaseSummary(BaseModel):
     title: str
     state: str
     state_label: str
-    applicant_name: str
+    applicant_name: str | None
+    applicant_name_visibility: Visibility
     channel: Channel
     submitted_at: datetime
     department_name: str
@@ -128,15 +133,22 @@ class CaseDetail(CaseSummary):
     item_code: str | None
     bundle_code: str | None
     applicant_kind: ApplicantKind
-    applicant_id_masked: str
-    applicant_phone_masked: str
-    form: dict[str, Any]
+    applicant_id_number: str | None
+    applicant_id_visibility: Visibility
+    applicant_phone: str | None
+    applicant_phone_visibility: Visibility
+    form: dict[str, Any] = Field(description="the answers; fields hidden from this reader left out")
+    form_visibility: dict[str, Visibility]
+    notes_visibility: Visibility = Field(description="decision, task, event and material notes")
+    unmaskable_fields: list[str] = Field(
+        description="masked fields this reader may ask to see plain (POST …/unmask)"
+    )
     tasks: list[TaskRead]
     materials: list[MaterialRead]
     events: list[EventRead]
     allowed_actions: list[str]
     decision: str | None
-    decision_note: str
+    decision_note: str | None
     delivery_method: str | None
 
 
@@ -155,6 +167,8 @@ class TaskQueueEntry(BaseModel):
     department_name: str
     task_state: str
     case_state: str
+    applicant_name: str | None
+    applicant_name_visibility: Visibility
     clock: ClockRead
     version: int
 
@@ -173,7 +187,28 @@ class ProgressRead(BaseModel):
     title: str
     state: str
     state_label: str
-    applicant_name_masked: str
+    applicant_name_masked: str | None
     submitted_at: datetime
     clock: ClockRead
     timeline: list[EventRead]
+
+
+class UnmaskIn(BaseModel):
+    """A request to see masked fields plain, with its purpose (查看明文的事由)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fields: list[str] = Field(
+        min_length=1,
+        max_length=32,
+        description='policy field names (case.applicant_id_number, form.<name> …); "*" = all',
+    )
+    reason_code: str = Field(max_length=32)
+    reason_text: str = Field(max_length=500)
+
+
+class UnmaskRead(BaseModel):
+    """The plain values, for this response only."""
+
+    case_no: str
+    values: dict[str, str]

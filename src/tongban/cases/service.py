@@ -17,11 +17,17 @@ from tongban.cases.models import Case, CaseEvent, Task, Upload
 from tongban.cases.queries import (  # re-exported: the domain's one service surface
     acceptance_queue,
     case_no_for_idempotency_key,
+    count_cases,
+    export_cases,
+    get_case,
     my_cases,
     progress,
     read_material,
     task_queue,
+    unmask,
+    unmasked_case,
 )
+from tongban.cases.queries import case_detail as _case_detail
 from tongban.cases.queries import load as _load
 from tongban.cases.queries import require as _require
 from tongban.cases.schemas import (
@@ -47,6 +53,8 @@ __all__ = [
     "act",
     "application_schema",
     "case_no_for_idempotency_key",
+    "count_cases",
+    "export_cases",
     "get_case",
     "must_upload",
     "my_cases",
@@ -55,6 +63,8 @@ __all__ = [
     "save_upload",
     "submit_case",
     "task_queue",
+    "unmask",
+    "unmasked_case",
 ]
 
 
@@ -182,7 +192,7 @@ def submit_case(
             case_no=case.case_no,
         )
     submission.claim_uploads(session, case=case, uploads=uploads)
-    return _detail(session, case, actor)
+    return _case_detail(session, actor, case)
 
 
 def _append_event(
@@ -217,17 +227,6 @@ def _append_event(
     )
     case.events.append(event)
     return event
-
-
-def _detail(
-    session: Session, case: Case, actor: Actor, clock: views.Clock | None = None
-) -> CaseDetail:
-    return views.detail(session, case, actor, actions.visible_actions(actor, case), clock)
-
-
-def get_case(session: Session, *, actor: Actor, case_no: str) -> CaseDetail:
-    _require(actor, "cases.read")
-    return _detail(session, _load(session, actor, case_no), actor)
 
 
 def act(session: Session, *, actor: Actor, case_no: str, action: ActionIn) -> CaseDetail:
@@ -284,7 +283,7 @@ def _act(session: Session, actor: Actor, case: Case, action: ActionIn) -> CaseDe
             actor_id=actor.user_id,
         ),
     )
-    return _detail(session, case, actor, clock)
+    return _case_detail(session, actor, case, clock=clock)
 
 
 def refresh_deadline(session: Session, case: Case) -> views.Clock:

@@ -1,4 +1,8 @@
-"""Turn case rows into the read schemas of the contract (with the clock and masking)."""
+"""Turn case rows into the read schemas of the contract, with the clock and the masking policy.
+
+Every personal value goes through the reader's ``disclosure.Viewer``; nothing personal
+reaches a schema any other way.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tongban.access.rules import Actor
-from tongban.cases import rules
+from tongban.cases import disclosure, rules
 from tongban.cases.clock import STATUS_LABELS, Clock, ClockEvent, compute_clock
-from tongban.cases.models import Case, CaseEvent, Task
+from tongban.cases.disclosure import Viewer
+from tongban.cases.models import Case, CaseEvent, CaseMaterial, Task
 from tongban.cases.schemas import (
     CaseDetail,
     CaseSummary,
@@ -23,7 +27,6 @@ from tongban.cases.schemas import (
 from tongban.cases.submission import per_transaction
 from tongban.config import get_settings
 from tongban.kit.clock import SHANGHAI, local_today
-from tongban.kit.masking import mask_id_number, mask_phone
 from tongban.workdays import service as workdays_service
 from tongban.workdays.service import WorkCalendar, WorkdayCount, WorkdayResult
 
@@ -99,17 +102,21 @@ def clock_read(case: Case, clock: Clock) -> ClockRead:
     )
 
 
-def summary(session: Session, case: Case) -> CaseSummary:
-    return CaseSummary(**_summary_fields(session, case, None))
+def summary(session: Session, case: Case, viewer: Viewer) -> CaseSummary:
+    return CaseSummary(**_summary_fields(session, case, None, viewer))
 
 
-def _summary_fields(session: Session, case: Case, clock: Clock | None) -> dict[str, Any]:
+def _summary_fields(
+    session: Session, case: Case, clock: Clock | None, viewer: Viewer
+) -> dict[str, Any]:
+    name_visibility, name = viewer.show(disclosure.NAME, case.applicant_name)
     return {
         "case_no": case.case_no,
         "title": case.title,
         "state": case.state,
         "state_label": rules.STATE_LABELS[case.state],
-        "applicant_name": case.applicant_name,
+        "applicant_name": name,
+        "applicant_name_visibility": name_visibility,
         "channel": case.channel,
         "submitted_at": case.submitted_at,
         "department_name": case.lead_department_name,
@@ -118,23 +125,30 @@ def _summary_fields(session: Session, case: Case, clock: Clock | None) -> dict[s
     }
 
 
-def event_read(event: CaseEvent) -> EventRead:
+def event_read(event: CaseEvent, viewer: Viewer) -> EventRead:
     return EventRead(
         seq=event.seq,
         at=event.at,
-        actor_name=event.actor_name,
+        actor_name=_event_actor_name(event, viewer),
         actor_role=event.actor_role,
         action=event.action,
         action_label=rules.ACTION_LABELS.get(event.action, event.action),
         from_state=event.from_state,
         to_state=event.to_state,
         national_code=event.national_code,
-        note=event.note,
+        note=viewer.show(disclosure.NOTES, event.note)[1],
         payload=event.payload or {},
     )
 
 
-def task_read(task: Task) -> TaskRead:
+def _event_actor_name(event: CaseEvent, viewer: Viewer) -> str:
+    """Staff names follow their own rule; an applicant acting on the case is the data subject."""
+    if event.actor_role == "applicant":
+        return viewer.show(disclosure.NAME, event.actor_name)[1] or ""
+    return viewer.show(disclosure.STAFF_NAME, event.actor_name, subject=False)[1] or ""
+
+
+def task_read(task: Task, viewer: Viewer) -> TaskRead:
     return TaskRead(
         id=task.id,
         item_code=task.item_code,
@@ -143,56 +157,74 @@ def task_read(task: Task) -> TaskRead:
         department_name=task.department_name,
         state=task.state,
         state_label=rules.TASK_STATE_LABELS[task.state],
-        note=task.note,
+        note=viewer.show(disclosure.NOTES, task.note)[1],
         decided_at=task.decided_at,
+    )
+
+
+def material_read(material: CaseMaterial, viewer: Viewer) -> MaterialRead:
+    filename_visibility, filename = viewer.show(disclosure.FILENAME, material.upload.filename)
+    return MaterialRead(
+        id=material.id,
+        requirement_id=material.requirement_id,
+        requirement_name=material.requirement_name,
+        item_code=material.item_code,
+        filename=filename,
+        filename_visibility=filename_visibility,
+        content_type=material.upload.content_type,
+        size=material.upload.size,
+        status=material.status,
+        status_label=rules.MATERIAL_STATUS_LABELS[material.status],
     )
 
 
 def detail(
     session: Session,
     case: Case,
-    actor: Actor | None,
+    viewer: Viewer,
     allowed: list[str],
+    *,
     clock: Clock | None = None,
+    may_unmask: bool = False,
 ) -> CaseDetail:
-    """The full case; ``clock`` if the caller has just computed it for these events."""
-    show_query_code = actor is not None and (
-        actor.is_staff or case.applicant_user_id == actor.user_id
-    )
+    """The full case as ``viewer`` may see it; ``clock`` if the caller has just computed it.
+
+    ``may_unmask``: the case is tied to the reader's work, so the masked fields their
+    role may ask for are offered (``unmaskable_fields``).
+    """
+    actor = viewer.actor
+    show_query_code = actor is not None and (actor.is_staff or viewer.own)
+    id_visibility, id_number = viewer.show(disclosure.ID_NUMBER, case.applicant_id_number)
+    phone_visibility, phone = viewer.show(disclosure.PHONE, case.applicant_phone)
+    form, form_visibility = viewer.show_form(case.form_data or {})
+    notes_visibility, decision_note = viewer.show(disclosure.NOTES, case.decision_note)
     return CaseDetail(
-        **_summary_fields(session, case, clock),
+        **_summary_fields(session, case, clock, viewer),
         query_code=case.query_code if show_query_code else None,
         item_code=case.item_code,
         bundle_code=case.bundle_code,
         applicant_kind=case.applicant_kind,
-        applicant_id_masked=mask_id_number(case.applicant_id_number),
-        applicant_phone_masked=mask_phone(case.applicant_phone),
-        form=case.form_data or {},
-        tasks=[task_read(t) for t in case.tasks],
-        materials=[
-            MaterialRead(
-                id=m.id,
-                requirement_id=m.requirement_id,
-                requirement_name=m.requirement_name,
-                item_code=m.item_code,
-                filename=m.upload.filename,
-                content_type=m.upload.content_type,
-                size=m.upload.size,
-                status=m.status,
-                status_label=rules.MATERIAL_STATUS_LABELS[m.status],
-            )
-            for m in case.materials
-        ],
-        events=[event_read(e) for e in case.events],
+        applicant_id_number=id_number,
+        applicant_id_visibility=id_visibility,
+        applicant_phone=phone,
+        applicant_phone_visibility=phone_visibility,
+        form=form,
+        form_visibility=form_visibility,
+        notes_visibility=notes_visibility,
+        unmaskable_fields=viewer.unmaskable(disclosure.case_fields(case)) if may_unmask else [],
+        tasks=[task_read(t, viewer) for t in case.tasks],
+        materials=[material_read(m, viewer) for m in case.materials],
+        events=[event_read(e, viewer) for e in case.events],
         allowed_actions=allowed,
         decision=case.decision,
-        decision_note=case.decision_note,
+        decision_note=decision_note,
         delivery_method=case.delivery_method,
     )
 
 
-def queue_entry(session: Session, task: Task) -> TaskQueueEntry:
+def queue_entry(session: Session, task: Task, viewer: Viewer) -> TaskQueueEntry:
     case = task.case
+    name_visibility, name = viewer.show(disclosure.NAME, case.applicant_name)
     return TaskQueueEntry(
         task_id=task.id,
         case_no=case.case_no,
@@ -201,6 +233,8 @@ def queue_entry(session: Session, task: Task) -> TaskQueueEntry:
         department_name=task.department_name,
         task_state=task.state,
         case_state=case.state,
+        applicant_name=name,
+        applicant_name_visibility=name_visibility,
         clock=clock_read(case, clock_of(session, case)),
         version=case.version,
     )

@@ -1,14 +1,15 @@
 """A handful of demo cases in different states, so the workbench has something to show.
 
 Cases are created through the cases service as the demo users (fictional
-people), some with the clock set back so that deadlines are near or past.
+people), some with the clock set back so that deadlines are near or past, and
+the staff who handle them then read them (demo/audit.py), leaving an audit log.
 Idempotent: nothing is added when the demo county already has cases.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from tongban.cases import service as case_service
 from tongban.cases.schemas import ActionIn, ApplicantIn, CaseCreate, CaseDetail, MaterialIn
 from tongban.catalog import service as catalog_service
 from tongban.catalog.schemas import ItemRead
-from tongban.kit.clock import frozen, now
+from tongban.demo.audit import Timeline
 
 # A minimal, valid one-page PDF standing in for a scanned document.
 SAMPLE_PDF = (
@@ -75,15 +76,21 @@ STORIES = (
 
 
 def load_sample_cases(session: Session) -> int:
+    """Play the stories and the staff's reads of their cases, in time order."""
     clerk = _actor(session, "clerk")
-    if (
-        case_service.acceptance_queue(session, actor=clerk).total
-        or case_service.task_queue(session, actor=clerk).total
-    ):
+    if case_service.count_cases(session, actor=clerk):
         return 0
-    for story in STORIES:
-        _play(session, story, clerk)
+    timeline = Timeline(session)
+    for index, story in enumerate(STORIES):
+        # Each story happens in office hours on a working day (its steps at once).
+        moment = timeline.days_ago(story.days_ago, minutes=30 + 10 * index)
+        timeline.at(moment, partial(_play_and_plan, session, timeline, story, clerk))
+    timeline.run()
     return len(STORIES)
+
+
+def _play_and_plan(session: Session, timeline: Timeline, story: Story, clerk: Actor) -> None:
+    timeline.plan_reads(_play(session, story, clerk))
 
 
 def _actor(session: Session, username: str) -> Actor:
@@ -102,19 +109,19 @@ def _items(session: Session, name: str) -> tuple[str | None, str | None, list[It
     return item.code, None, [item]
 
 
-def _play(session: Session, story: Story, clerk: Actor) -> None:
+def _play(session: Session, story: Story, clerk: Actor) -> CaseDetail:
     applicant = _actor(session, story.applicant)
     filer = clerk if story.by_clerk else applicant
     item_code, bundle_code, items = _items(session, story.target)
-    with frozen(now() - timedelta(days=story.days_ago)):
-        case = case_service.submit_case(
-            session,
-            actor=filer,
-            data=_application(session, filer, applicant, items, item_code, bundle_code),
-        )
-        for who, action, payload in story.steps:
-            actor = clerk if who == "clerk" else _reviewer(session, case)
-            case = _act(session, actor, case, action, payload)
+    case = case_service.submit_case(
+        session,
+        actor=filer,
+        data=_application(session, filer, applicant, items, item_code, bundle_code),
+    )
+    for who, action, payload in story.steps:
+        actor = clerk if who == "clerk" else _reviewer(session, case)
+        case = _act(session, actor, case, action, payload)
+    return case
 
 
 def _reviewer(session: Session, case: CaseDetail) -> Actor:

@@ -91,6 +91,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_head",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("log_id", sa.String(length=32), nullable=False),
         sa.Column("tree_size", sa.Integer(), nullable=False),
         sa.Column("frontier", sa.JSON(), nullable=False),
         sa.Column("last_checkpoint_size", sa.Integer(), nullable=False),

@@ -10,12 +10,14 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
+from tongban.access.rules import Actor
 from tongban.cases import service as cases_service
 from tongban.cases.schemas import ActionIn, CaseDetail
 from tongban.catalog import service as catalog_service
 from tongban.catalog.schemas import ItemRead
 from tongban.deps import SessionDep
 from tongban.errors import DomainError
+from tongban.privacy import service as privacy_service
 from tongban.web import forms, i18n
 from tongban.web.auth import Staff
 from tongban.web.csrf import CsrfForm
@@ -38,6 +40,12 @@ PAYLOAD_FIELDS: dict[str, tuple[str, ...]] = {
     "reject_material": ("material_id",),
 }
 INT_FIELDS = frozenset({"task_id", "material_id"})
+# Labels of the applicant's fields in the unmask form (form fields use their titles).
+APPLICANT_FIELD_LABELS = {
+    "case.applicant_name": "姓名",
+    "case.applicant_id_number": "证件号码",
+    "case.applicant_phone": "联系电话",
+}
 LIST_FIELDS = frozenset({"missing"})
 
 
@@ -47,32 +55,82 @@ def _items(session: Session, case: CaseDetail) -> list[ItemRead]:
     return list(catalog_service.get_bundle(session, code=case.bundle_code or "").items)
 
 
-def _form_rows(case: CaseDetail, items: list[ItemRead]) -> list[tuple[str, Any]]:
-    """(title, value) for the form answers, in the schema's order and with its titles."""
+def _form_titles(items: list[ItemRead]) -> dict[str, str]:
     schema = cases_service.application_schema(items)
-    titles = {f.name: f.title for f in forms.fields_from_schema(schema)}
+    return {f.name: f.title for f in forms.fields_from_schema(schema)}
+
+
+def _form_rows(case: CaseDetail, titles: dict[str, str]) -> list[tuple[str, Any, str]]:
+    """(title, value, visibility) for the answers shown, in the schema's order."""
     ordered = [name for name in titles if name in case.form]
     ordered += [name for name in case.form if name not in titles]
-    return [(titles.get(name, name), case.form[name]) for name in ordered]
+    return [
+        (titles.get(name, name), case.form[name], case.form_visibility[name]) for name in ordered
+    ]
 
 
-@router.get("/cases/{case_no}")
-def case_detail(request: Request, case_no: str, session: SessionDep, actor: Staff) -> Response:
-    case = cases_service.get_case(session, actor=actor, case_no=case_no)
+def _field_labels(case: CaseDetail, titles: dict[str, str]) -> list[tuple[str, str]]:
+    """(policy field, label) of the masked fields the reader may ask to see plain."""
+    labels = dict(APPLICANT_FIELD_LABELS)
+    return [
+        (field, labels.get(field) or titles.get(field.removeprefix("form."), field))
+        for field in case.unmaskable_fields
+    ]
+
+
+def _case_page(
+    request: Request, session: Session, actor: Actor, case: CaseDetail, *, unmasked: bool = False
+) -> Response:
     items = _items(session, case)
+    titles = _form_titles(items)
     allowed = set(case.allowed_actions)
+    gettext = i18n.gettext_for(request)
     context = {
         "actor": actor,
         "case": case,
-        "form_rows": _form_rows(case, items),
+        "form_rows": _form_rows(case, titles),
         "requirements": [m for item in items for m in item.materials],
         "case_actions": [
             a for a in case.allowed_actions if a not in MATERIAL_ACTIONS + TASK_ACTIONS
         ],
         "material_actions": [a for a in MATERIAL_ACTIONS if a in allowed],
         "task_actions": [a for a in TASK_ACTIONS if a in allowed],
+        "unmask_fields": [(f, gettext(label)) for f, label in _field_labels(case, titles)],
+        "unmask_reasons": privacy_service.unmask_reasons(),
+        "unmasked": unmasked,
     }
-    return render(request, "workbench/case.html", context)
+    response = render(request, "workbench/case.html", context)
+    if unmasked:  # plain values are for this response only: no cache may keep them
+        response.headers["cache-control"] = "no-store"
+    return response
+
+
+@router.get("/cases/{case_no}")
+def case_detail(request: Request, case_no: str, session: SessionDep, actor: Staff) -> Response:
+    case = cases_service.get_case(session, actor=actor, case_no=case_no)
+    return _case_page(request, session, actor, case)
+
+
+@router.post("/cases/{case_no}/unmask")
+def case_unmask(
+    request: Request, case_no: str, session: SessionDep, actor: Staff, form: CsrfForm
+) -> Response:
+    """The case page once, with the chosen masked fields plain; the purpose is recorded."""
+    fields = [str(v) for v in form.getlist("fields") if str(v).strip()]
+    try:
+        case = cases_service.unmasked_case(
+            session,
+            actor=actor,
+            case_no=case_no,
+            fields=fields or ["*"],
+            reason_code=str(form.get("reason_code") or ""),
+            reason_text=str(form.get("reason_text") or "").strip()[:500],
+        )
+    except DomainError as error:
+        session.rollback()
+        flash(request, error_message(request, error), "error")
+        return redirect(f"/workbench/cases/{case_no}")
+    return _case_page(request, session, actor, case, unmasked=True)
 
 
 @router.get("/cases/{case_no}/materials/{material_id}")
@@ -82,7 +140,8 @@ def material_file(case_no: str, material_id: int, session: SessionDep, actor: St
     )
     # RFC 6266/5987: a UTF-8 filename for Chinese names, and never rendered inline here.
     disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return Response(content, media_type=content_type, headers={"content-disposition": disposition})
+    headers = {"content-disposition": disposition, "cache-control": "no-store"}
+    return Response(content, media_type=content_type, headers=headers)
 
 
 def action_from_form(form: FormData) -> ActionIn:
