@@ -115,6 +115,9 @@ def _wipe(url: str) -> None:
         else:
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))
+    from tongban.audit import alerts
+
+    alerts.forget_baselines()  # the process's memory of this database's alerts and baselines
 
 
 @pytest.fixture

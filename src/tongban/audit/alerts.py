@@ -159,6 +159,14 @@ def forget_baselines() -> None:
     """Drop the cached baselines (after a database is wiped or entries are replayed)."""
     with _baselines_lock:
         _baselines.clear()
+        _known_alerts.clear()
+
+
+# (database, rule, account, window) of day-rule alerts known to be stored: once an
+# insert met the existing row, later crossings that day need no statement at all.
+# Only a conflict (a committed or concurrent row) is remembered, never our own insert,
+# which a rollback could still undo.
+_known_alerts: set[tuple[str, str, int, str]] = set()
 
 
 def raise_alert(session: Session, *, actor: Actor, finding: Finding, at: datetime) -> bool:
@@ -177,7 +185,10 @@ def raise_alert(session: Session, *, actor: Actor, finding: Finding, at: datetim
         if earlier is not None:
             _refresh(session, earlier, finding)
             return False
-    return repository.insert_alert(
+    known = (_database(session), finding.rule, actor.user_id, finding.window_key)
+    if finding.rule in _DAY_RULES and known in _known_alerts:
+        return False
+    inserted = repository.insert_alert(
         session,
         {
             "rule": finding.rule,
@@ -193,6 +204,12 @@ def raise_alert(session: Session, *, actor: Actor, finding: Finding, at: datetim
             "resolution_note": "",
         },
     )
+    if not inserted and finding.rule in _DAY_RULES:
+        with _baselines_lock:
+            if len(_known_alerts) >= _BASELINE_CACHE_SIZE:
+                _known_alerts.clear()
+            _known_alerts.add(known)
+    return inserted
 
 
 def _refresh(session: Session, earlier: AuditAlert, latest: Finding) -> None:

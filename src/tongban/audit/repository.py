@@ -23,31 +23,37 @@ from tongban.audit.models import (
 HEAD_ID = 1
 
 
+_LOCKED_HEAD = (
+    select(AuditHead)
+    .where(AuditHead.id == HEAD_ID)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def lock_head(session: Session) -> AuditHead:
     """The head row, locked until the transaction ends: appends happen one at a time.
 
     SQLite transactions here start with BEGIN IMMEDIATE and so are already serial;
-    on PostgreSQL the row lock orders concurrent appenders.
+    on PostgreSQL the row lock orders concurrent appenders. The row is created by
+    the log's first append (an upsert, so two first appends cannot both create it).
     """
-    dialect = session.get_bind().dialect.name
-    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        upsert(AuditHead)
-        .values(
-            id=HEAD_ID,
-            log_id=secrets.token_hex(16),
-            tree_size=0,
-            frontier=[],
-            last_checkpoint_size=0,
+    head = session.scalar(_LOCKED_HEAD)
+    if head is None:
+        dialect = session.get_bind().dialect.name
+        upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(
+            upsert(AuditHead)
+            .values(
+                id=HEAD_ID,
+                log_id=secrets.token_hex(16),
+                tree_size=0,
+                frontier=[],
+                last_checkpoint_size=0,
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
         )
-        .on_conflict_do_nothing(index_elements=["id"])
-    )
-    head = session.scalar(
-        select(AuditHead)
-        .where(AuditHead.id == HEAD_ID)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+        head = session.scalar(_LOCKED_HEAD)
     assert head is not None
     return head
 
