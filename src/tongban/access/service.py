@@ -98,7 +98,14 @@ def create_user(
         id_number_index=person_ref(id_number) if id_number else None,
         phone=phone,
     )
-    return repository.add(session, user)
+    added = repository.add(session, user)
+    # Imported here: the audit domain reads accounts through this module.
+    from tongban.audit import service as audit_service
+
+    audit_service.record_action(
+        session, actor=None, action="users.create", subject_kind="user", subject_ref=username
+    )
+    return added
 
 
 def authenticate(session: Session, *, username: str, password: str) -> Actor:

@@ -112,6 +112,29 @@ def record(session: Session, *, actor: Actor | None, access: Access) -> int:
     return record_many(session, actor=actor, accesses=[access])[-1]
 
 
+def record_action(
+    session: Session,
+    *,
+    actor: Actor | None,
+    action: str,
+    subject_kind: str,
+    subject_ref: str,
+    purpose_code: str = "administration",
+) -> int:
+    """A privileged action (an item saved, a user created, a calendar loaded …); actor
+    None means the command line run by an operator."""
+    return record(
+        session,
+        actor=actor,
+        access=Access(
+            action=action,
+            subject_kind=subject_kind,
+            subject_ref=subject_ref,
+            purpose_code=purpose_code,
+        ),
+    )
+
+
 def record_many(session: Session, *, actor: Actor | None, accesses: Sequence[Access]) -> list[int]:
     """Append entries in order under the head lock; returns their sequence numbers."""
     if not accesses:

@@ -39,10 +39,10 @@ def get_item(code: str, session: SessionDep) -> ItemRead:
 def upsert_item(
     body: ItemCreate,
     session: SessionDep,
-    _actor: Annotated[Actor, Depends(require("catalog.manage"))],
+    actor: Annotated[Actor, Depends(require("catalog.manage"))],
     if_match: Annotated[int | None, Header(description="the item version being edited")] = None,
 ) -> ItemRead:
-    return service.upsert_item(session, data=body, expected_version=if_match)
+    return service.upsert_item(session, data=body, expected_version=if_match, actor=actor)
 
 
 @router.get("/bundles", response_model=list[BundleRead])

@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tongban.access.rules import Actor
+from tongban.audit import service as audit_service
 from tongban.catalog import repository, rules, search
 from tongban.catalog.models import Bundle, BundleItem, MaterialRequirement, ServiceItem
 from tongban.catalog.schemas import (
@@ -103,11 +105,16 @@ def material_by_id(session: Session, *, material_id: int) -> MaterialRead:
 
 
 def upsert_item(
-    session: Session, *, data: ItemCreate, expected_version: int | None = None
+    session: Session,
+    *,
+    data: ItemCreate,
+    expected_version: int | None = None,
+    actor: Actor | None = None,
 ) -> ItemRead:
     """Create or replace the item with ``data.code``; unchanged data writes nothing.
 
-    ``expected_version`` (an editor's copy) turns a lost update into a conflict.
+    ``expected_version`` (an editor's copy) turns a lost update into a conflict. A
+    change is a privileged action, recorded in the audit log (actor None: the CLI).
     """
     rules.raise_problems(rules.item_problems(data), "事项", "The item")
     departments = _Departments(session)
@@ -134,6 +141,9 @@ def upsert_item(
             setattr(item, field, getattr(data, field))
     _sync_materials(item, data)
     session.flush()
+    audit_service.record_action(
+        session, actor=actor, action="catalog.item.save", subject_kind="item", subject_ref=item.code
+    )
     _index_item(session, item)
     session.refresh(item)
     return _item_read(item, departments)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from tongban.audit import service as audit_service
 from tongban.errors import Invalid, NotFound
 from tongban.events import CalendarChanged, publish
 from tongban.workdays import repository
@@ -146,6 +147,13 @@ def load_text(session: Session, *, text: str, source_file: str = "") -> LoadedYe
         + [WorkdayDate(day=d, kind=WORKDAY, name=n) for d, n in sorted(override.workdays.items())]
     )
     session.flush()
+    audit_service.record_action(
+        session,
+        actor=None,  # loaded by an operator from the command line
+        action="workdays.load",
+        subject_kind="calendar",
+        subject_ref=str(override.year),
+    )
     publish(session, CalendarChanged(years=(override.year,)))
     return LoadedYearSummary(
         year=override.year,
