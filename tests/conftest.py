@@ -61,6 +61,8 @@ def _isolated_var(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     os.environ["TONGBAN_KEY_FILE"] = str(var / "keys.json")
     os.environ["TONGBAN_AUDIT_SIGNING_KEY_FILE"] = str(var / "audit-signing.key")
     os.environ["TONGBAN_AUDIT_CHECKPOINT_FILE"] = str(var / "audit-checkpoints.jsonl")
+    os.environ["TONGBAN_EXCHANGE_NODE_KEY_FILE"] = str(var / "exchange-node.key")
+    os.environ["TONGBAN_EXCHANGE_SOURCES_DIR"] = str(var / "exchange")
     os.environ.setdefault("TONGBAN_DATABASE_URL", f"sqlite:///{var / 'default.db'}")
     from tongban.config import get_settings
     from tongban.privacy.crypto import reset_keyring

@@ -12,6 +12,14 @@ def api_routers() -> list[APIRouter]:
     from tongban.audit.router import router as audit_router
     from tongban.cases.router import router as cases_router
     from tongban.catalog.router import router as catalog_router
+    from tongban.exchange.router import router as exchange_router
     from tongban.workdays.router import router as workdays_router
 
-    return [access_router, catalog_router, cases_router, workdays_router, audit_router]
+    return [
+        access_router,
+        catalog_router,
+        cases_router,
+        workdays_router,
+        audit_router,
+        exchange_router,
+    ]

@@ -23,12 +23,14 @@ app.add_typer(workdays_app, name="workdays")
 
 def _register_domains() -> None:
     from tongban.audit.cli import app as audit_app
+    from tongban.exchange.cli import app as exchange_app
     from tongban.privacy.cli import app as privacy_app
     from tongban.privacy.keys_cli import app as keys_app
 
     app.add_typer(privacy_app, name="privacy", help="Personal data (个人信息保护)")
     app.add_typer(keys_app, name="keys", help="Encryption keys (密钥管理)")
     app.add_typer(audit_app, name="audit", help="Tamper-evident access log (访问日志存证)")
+    app.add_typer(exchange_app, name="exchange", help="Data exchange (数据共享交换)")
 
 
 _register_domains()
@@ -81,6 +83,7 @@ def demo_load() -> None:
     """Migrate, then load the demo county (regions, departments, catalog, users)."""
     from tongban.db import transaction, upgrade
     from tongban.demo.cases import load_sample_cases
+    from tongban.demo.exchange import load_exchange_demo
     from tongban.demo.loader import load_reference_data
 
     upgrade()
@@ -89,9 +92,12 @@ def demo_load() -> None:
             load_reference_data(session)
         with transaction() as session:
             created = load_sample_cases(session)
+        with transaction() as session:
+            providers = load_exchange_demo(session)
     except DomainError as error:
         _fail(error)
     typer.echo(f"demo county loaded (彭阳县 640425); sample cases added: {created}")
+    typer.echo(f"data exchange providers added: {providers} (tongban exchange providers)")
     _print_logins()
 
 

@@ -59,6 +59,18 @@ class Settings(BaseSettings):
     alert_baseline_sigmas: float = 3.0
     alert_baseline_floor: int = 50
     working_hours: str = "08:00-19:00"  # Beijing time, on working days
+    # Data exchange (docs/exchange.md): this node's identity and signing key, the demo
+    # legacy sources, and the defaults for providers' timeouts, retries and breakers.
+    exchange_node_id: str = "tongban-640425"
+    exchange_node_key_file: Path = VAR_DIR / "exchange-node.key"
+    exchange_signature_algorithm: str = "ed25519"  # or "sm2"
+    exchange_sources_dir: Path = VAR_DIR / "exchange"
+    exchange_max_skew_seconds: int = 300  # signed requests older or newer are refused
+    exchange_timeout_seconds: float = 3.0
+    exchange_retries: int = 2
+    exchange_backoff_seconds: float = 0.05  # first retry's delay, doubled each time
+    exchange_breaker_failures: int = 5  # consecutive failures that open the circuit
+    exchange_breaker_cooldown_seconds: float = 30.0
 
     def resolved_secret_key(self) -> str:
         """The signing key: configured, or generated once into a file under var/."""

@@ -138,6 +138,7 @@ def import_all_models() -> None:
     import tongban.audit.models
     import tongban.cases.models
     import tongban.catalog.models
+    import tongban.exchange.models
     import tongban.regions.models
     import tongban.workdays.models  # noqa: F401
 

@@ -47,6 +47,9 @@ def _with(base: dict[str, int], **changes: int) -> dict[str, int]:
     return {**base, **changes}
 
 
+ADMIN_422 = {**dict.fromkeys(ROLES, 403), "anon": 401, "admin": 422}
+
+
 # "METHOD path" → (request builder, expected status per role)
 RULES: dict[str, tuple[str, dict[str, int]]] = {
     "POST /api/v1/auth/token": ("bad_login", dict.fromkeys(ROLES, 401)),
@@ -109,6 +112,56 @@ RULES: dict[str, tuple[str, dict[str, int]]] = {
         "plain",
         _with(dict.fromkeys(ROLES, 403), anon=401, owner=200, stranger=200),
     ),
+    # Data exchange: the registry, authorizations and statistics are the admin's (422: the
+    # body is checked after the role); checks are for staff roles; consents for applicants.
+    "GET /api/v1/exchange/providers": (
+        "plain",
+        _with(dict.fromkeys(ROLES, 403), anon=401, admin=200),
+    ),
+    "POST /api/v1/exchange/providers": ("empty_json", ADMIN_422),
+    "POST /api/v1/exchange/providers/{code}/decision": ("empty_json", ADMIN_422),
+    "POST /api/v1/exchange/providers/{code}/status": ("empty_json", ADMIN_422),
+    "GET /api/v1/exchange/services/{service_code}/openapi": (
+        "plain",  # the matrix's database registers no provider: 404 once allowed
+        {
+            **dict.fromkeys(ROLES, 403),
+            "anon": 401,
+            **dict.fromkeys(("clerk", "far_clerk", "reviewer", "other_reviewer", "admin"), 404),
+        },
+    ),
+    "GET /api/v1/exchange/authorizations": (
+        "plain",
+        _with(dict.fromkeys(ROLES, 403), anon=401, admin=200),
+    ),
+    "POST /api/v1/exchange/authorizations": ("empty_json", ADMIN_422),
+    "POST /api/v1/exchange/authorizations/{authorization_id}/revoke": ("empty_json", ADMIN_422),
+    "GET /api/v1/exchange/consents": (
+        "plain",
+        _with(dict.fromkeys(ROLES, 403), anon=401, owner=200, stranger=200),
+    ),
+    "POST /api/v1/exchange/consents": (
+        "empty_json",
+        _with(dict.fromkeys(ROLES, 403), anon=401, owner=422, stranger=422),
+    ),
+    "POST /api/v1/exchange/consents/{consent_id}/revoke": (
+        "plain",  # nobody's consent 999999: not found for applicants, refused for staff
+        _with(dict.fromkeys(ROLES, 403), anon=401, owner=404, stranger=404),
+    ),
+    "POST /api/v1/exchange/checks": (
+        "empty_json",
+        _with(
+            dict.fromkeys(ROLES, 403),
+            anon=401,
+            clerk=422,
+            far_clerk=422,
+            reviewer=422,
+            other_reviewer=422,
+        ),
+    ),
+    "GET /api/v1/exchange/stats": ("plain", _with(dict.fromkeys(ROLES, 403), anon=401, admin=200)),
+    "GET /api/v1/exchange/node": ("plain", EVERYONE_200),
+    # Peer nodes authenticate by signature, not as users: an unsigned body is malformed.
+    "POST /api/v1/exchange/requests": ("empty_json", dict.fromkeys(ROLES, 400)),
 }
 
 
@@ -150,6 +203,9 @@ def world(client: TestClient, demo_db: str) -> dict[str, Any]:
             "material_id": str(case.materials[0].id),
             "alert_id": "999999",  # none: whether reads raised alerts depends on the hour
             "username": window.username,
+            "service_code": "population.person_basic",
+            "authorization_id": "999999",
+            "consent_id": "999999",
         },
         "query_code": case.query_code,
         "bundle": "qiye-kaiban",

@@ -39,6 +39,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "privacy.unmask": frozenset({Role.CLERK, Role.REVIEWER}),
     "audit.read": frozenset({Role.AUDITOR}),
     "audit.manage": frozenset({Role.AUDITOR}),
+    "exchange.manage": frozenset({Role.ADMIN}),  # providers, authorizations, statistics
+    "exchange.read": frozenset({Role.CLERK, Role.REVIEWER, Role.ADMIN}),  # service descriptions
+    "exchange.request": frozenset({Role.CLERK, Role.REVIEWER}),  # checks as a role consumer
+    "exchange.consent": frozenset({Role.APPLICANT}),  # one's own consents to data sharing
 }
 
 

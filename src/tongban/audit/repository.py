@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from tongban.audit.models import (
     AuditAlert,
@@ -68,9 +69,11 @@ def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def save_head(session: Session, head: AuditHead, **values: Any) -> None:
+    """One UPDATE; the loaded row is told the new values as already stored, so the
+    unit of work does not write them a second time."""
     session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(**values))
     for key, value in values.items():
-        setattr(head, key, value)
+        set_committed_value(head, key, value)
 
 
 # --- The tree: checkpoints, streaming reads for verification and proofs ------------

@@ -21,6 +21,7 @@ from tongban.audit.schemas import (
     VerificationRead,
 )
 from tongban.errors import Forbidden, NotFound
+from tongban.exchange.elements import load_registry
 from tongban.privacy import crypto
 from tongban.privacy import service as privacy_service
 from tongban.privacy.policy import load_policy
@@ -96,14 +97,28 @@ FORM_FIELDS_LABEL_ZH = "申请表填写的内容"
 
 
 def field_labels(fields: Sequence[str]) -> list[str]:
-    """Policy fields in words (申请人姓名/名称 …); a service item's form fields as one."""
-    known = load_policy().fields
+    """Policy fields and shared data elements in words (申请人姓名/名称, 不动产权证号 …);
+    a service item's form fields as one."""
     labels: list[str] = []
     for name in fields:
-        label = known[name].label if name in known else FORM_FIELDS_LABEL_ZH
+        label = _field_label(name)
         if label not in labels:
             labels.append(label)
     return labels
+
+
+def _field_label(name: str) -> str:
+    known = load_policy().fields
+    if name in known:
+        return known[name].label
+    if name.startswith("claim:"):
+        return f"核验：{name.removeprefix('claim:')}"
+    if name.startswith("DE"):
+        try:
+            return load_registry().element(name).name
+        except KeyError:
+            return name
+    return FORM_FIELDS_LABEL_ZH
 
 
 def purpose_label(code: str) -> str:
