@@ -90,10 +90,10 @@ def demo_load() -> None:
     try:
         with transaction() as session:
             load_reference_data(session)
+        with transaction() as session:  # before the cases: their 免提交 checks use it
+            providers = load_exchange_demo(session)
         with transaction() as session:
             created = load_sample_cases(session)
-        with transaction() as session:
-            providers = load_exchange_demo(session)
     except DomainError as error:
         _fail(error)
     typer.echo(f"demo county loaded (彭阳县 640425); sample cases added: {created}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tongban.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -156,3 +156,37 @@ class IdempotencyRecord(IdMixin, Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     case_no: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CaseVerification(IdMixin, Base):
+    """One shared-data check made for a case instead of a paper material (免提交).
+
+    Written at submission; the outcome never changes. A check that did not pass is
+    resolved by the clerk recording that the paper document was checked.
+    """
+
+    __tablename__ = "case_verifications"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    requirement_id: Mapped[int] = mapped_column(Integer)
+    requirement_name: Mapped[str] = mapped_column(String(128))
+    item_code: Mapped[str] = mapped_column(String(64))
+    service_code: Mapped[str] = mapped_column(String(64))
+    provider_code: Mapped[str] = mapped_column(String(64), default="")
+    source: Mapped[str] = mapped_column(String(128), default="")
+    claim: Mapped[str | None] = mapped_column(String(64))
+    claim_holds: Mapped[bool] = mapped_column(Boolean, default=True)  # the answer that replaces
+    elements: Mapped[list[str]] = mapped_column(JSON, default=list)
+    outcome: Mapped[str] = mapped_column(String(16))  # verified mismatch unavailable denied
+    code: Mapped[str] = mapped_column(String(64), default="")
+    message_zh: Mapped[str] = mapped_column(Text, default="")
+    message_en: Mapped[str] = mapped_column(Text, default="")
+    # Compared fields, already masked by the exchange; encrypted all the same (names).
+    fields: Mapped[list[dict[str, Any]]] = mapped_column(
+        EncryptedJSON("case_verifications.fields"), default=list
+    )
+    request_id: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    paper_checked_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    paper_checked_by_name: Mapped[str] = mapped_column(String(64), default="")
+    paper_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -128,6 +128,40 @@ class CaseSummary(BaseModel):
     version: int
 
 
+class FieldCheckRead(BaseModel):
+    """One compared element; both values masked as the element's classification says."""
+
+    element: str
+    name: str
+    matches: bool
+    declared: str
+    registered: str
+
+
+class VerificationRead(BaseModel):
+    """A shared-data check made instead of a material (免提交)."""
+
+    id: int
+    requirement_id: int
+    requirement_name: str
+    service_code: str
+    source: str = Field(description="the department source that answered, e.g. 公安人口库")
+    claim: str | None
+    outcome: Literal["verified", "mismatch", "unavailable", "denied"]
+    outcome_label: str
+    code: str = Field(description="why it did not pass (exchange_values_differ …); empty if it did")
+    message: str
+    message_en: str
+    at: datetime
+    request_id: str
+    fields: list[FieldCheckRead]
+    fields_visibility: Visibility
+    ask_for_paper: str | None = Field(description="what the clerk does when it did not pass")
+    paper_checked: bool
+    paper_checked_by: str | None
+    paper_checked_at: datetime | None
+
+
 class CaseDetail(CaseSummary):
     query_code: str | None
     item_code: str | None
@@ -146,6 +180,9 @@ class CaseDetail(CaseSummary):
     tasks: list[TaskRead]
     materials: list[MaterialRead]
     events: list[EventRead]
+    verifications: list[VerificationRead] = Field(
+        default_factory=list, description="shared-data checks that replace materials (免提交)"
+    )
     allowed_actions: list[str]
     decision: str | None
     decision_note: str | None

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from tongban import events
 from tongban.access import service as access_service
 from tongban.access.rules import Actor, Role
-from tongban.cases import actions, repository, rules, submission, views
+from tongban.cases import actions, repository, rules, submission, verification, views
 from tongban.cases.models import Case, CaseEvent, Task, Upload
 from tongban.cases.queries import (  # re-exported: the domain's one service surface
     acceptance_queue,
@@ -182,7 +182,15 @@ def submit_case(
         "",
         {"channel": case.channel},
     )
+    # 免提交: shared data checked now, in this transaction; never fails the submission.
+    checks = verification.verify_materials(session, actor=actor, case=case, items=target.items)
+    for check in checks:
+        note, payload = verification.event_of(check)
+        state = rules.State.SUBMITTED
+        action = verification.EVENT_ACTION
+        _append_event(session, case, actor, action, state, state, None, note, payload)
     repository.insert_case(session, case)
+    verification.store(session, case=case, rows=checks)
     if idempotency_key:
         repository.insert_idempotency_record(
             session,
@@ -256,7 +264,12 @@ def _act(session: Session, actor: Actor, case: Case, action: ActionIn) -> CaseDe
     name = rules.parse_action(action.action)
     from_state = rules.State(case.state)
     transition = rules.transition_for(from_state, name, actor.role)
-    payload = actions.EFFECTS[name](session, actor, case, action)
+    checked: dict[str, Any] = {}
+    if name == rules.Action.ACCEPT:  # failed shared-data checks need their paper checked
+        checked = verification.resolve_for_acceptance(
+            session, actor=actor, case=case, paper_checked=action.payload.get("paper_checked", [])
+        )
+    payload = actions.EFFECTS[name](session, actor, case, action) | checked
     case.state = transition.to_state
     case.updated_at = now()  # bumps the version even when only a task changed
     code = payload.pop("national_code", transition.national_code)

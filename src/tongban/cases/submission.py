@@ -161,8 +161,14 @@ def requirements_of(target: Target) -> dict[int, tuple[ItemRead, MaterialRead]]:
 
 
 def must_upload(material: MaterialRead) -> bool:
-    """Required materials, unless shared data replaces them (免提交) or they may follow (容缺)."""
-    return material.necessity == "required" and not material.replaced_by
+    """Required materials, unless shared data replaces them (免提交) or they may follow (容缺).
+
+    Shared data is checked at submission when the catalog names it (``replaced_by_data``,
+    cases/verification.py); a description alone (an electronic licence the clerk looks up)
+    still spares the upload, as before structured references existed.
+    """
+    replaced = material.replaced_by_data is not None or bool(material.replaced_by)
+    return material.necessity == "required" and not replaced
 
 
 def attach_materials(

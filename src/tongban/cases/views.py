@@ -11,18 +11,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tongban.cases import disclosure, rules
+from tongban.cases import disclosure, rules, verification
 from tongban.cases.clock import STATUS_LABELS, Clock, ClockEvent, compute_clock
 from tongban.cases.disclosure import Viewer
-from tongban.cases.models import Case, CaseEvent, CaseMaterial, Task
+from tongban.cases.models import Case, CaseEvent, CaseMaterial, CaseVerification, Task
 from tongban.cases.schemas import (
     CaseDetail,
     CaseSummary,
     ClockRead,
     EventRead,
+    FieldCheckRead,
     MaterialRead,
     TaskQueueEntry,
     TaskRead,
+    VerificationRead,
 )
 from tongban.cases.submission import per_transaction
 from tongban.config import get_settings
@@ -132,7 +134,7 @@ def event_read(event: CaseEvent, viewer: Viewer) -> EventRead:
         actor_name=_event_actor_name(event, viewer),
         actor_role=event.actor_role,
         action=event.action,
-        action_label=rules.ACTION_LABELS.get(event.action, event.action),
+        action_label=_action_label(event.action),
         from_state=event.from_state,
         to_state=event.to_state,
         national_code=event.national_code,
@@ -215,10 +217,48 @@ def detail(
         tasks=[task_read(t, viewer) for t in case.tasks],
         materials=[material_read(m, viewer) for m in case.materials],
         events=[event_read(e, viewer) for e in case.events],
+        verifications=[
+            verification_read(v, viewer) for v in verification.of_case(session, case.id)
+        ],
         allowed_actions=allowed,
         decision=case.decision,
         decision_note=decision_note,
         delivery_method=case.delivery_method,
+    )
+
+
+def _action_label(action: str) -> str:
+    if action == verification.EVENT_ACTION:
+        return verification.EVENT_LABEL
+    return rules.ACTION_LABELS.get(action, action)
+
+
+def verification_read(row: CaseVerification, viewer: Viewer) -> VerificationRead:
+    # The compared values arrive masked by the exchange (李**); whoever may not see the
+    # applicant's name at all sees no values either.
+    visibility, _ = viewer.show(disclosure.NAME, "")
+    fields = [] if visibility == "hidden" else [FieldCheckRead(**f) for f in row.fields]
+    passed = row.outcome == verification.VERIFIED
+    return VerificationRead(
+        id=row.id,
+        requirement_id=row.requirement_id,
+        requirement_name=row.requirement_name,
+        service_code=row.service_code,
+        source=row.source,
+        claim=row.claim,
+        outcome=row.outcome,
+        outcome_label=verification.OUTCOME_LABELS.get(row.outcome, row.outcome),
+        code=row.code,
+        message=row.message_zh,
+        message_en=row.message_en,
+        at=row.at,
+        request_id=row.request_id,
+        fields=fields,
+        fields_visibility=visibility,
+        ask_for_paper=None if passed else verification.ASK_FOR_PAPER_ZH,
+        paper_checked=row.paper_checked_at is not None,
+        paper_checked_by=row.paper_checked_by_name or None,
+        paper_checked_at=row.paper_checked_at,
     )
 
 

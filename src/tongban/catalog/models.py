@@ -87,6 +87,8 @@ class MaterialRequirement(IdMixin, Base):
     acceptance_standard: Mapped[str] = mapped_column(Text, default="")
     legal_basis: Mapped[str] = mapped_column(Text, default="")
     replaced_by: Mapped[str | None] = mapped_column(String(128))
+    # schemas.SharedDataReplacement: the exchange service, claim or compared elements.
+    replaced_by_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     item: Mapped[ServiceItem] = relationship(back_populates="materials")
 

@@ -4,6 +4,7 @@ the data classification every form field declares."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -12,7 +13,13 @@ from jsonschema.exceptions import SchemaError
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from tongban.catalog.schemas import BundleCreate, ItemCreate
+from tongban.catalog.schemas import (
+    APPLICATION_SOURCES,
+    BundleCreate,
+    ItemCreate,
+    MaterialCreate,
+    SharedDataReplacement,
+)
 from tongban.errors import Invalid
 from tongban.privacy.policy import TEXT_MASKS, FormFieldDeclaration
 
@@ -52,8 +59,22 @@ class Problem:
     field: str = ""
 
 
-def item_problems(data: ItemCreate) -> list[Problem]:
-    """Every data-quality problem of an item (reference.md), empty when it is fine."""
+@dataclass(frozen=True)
+class ServiceOffer:
+    """What an exchange service registered on this node offers: element codes and claims."""
+
+    elements: frozenset[str]
+    claims: frozenset[str]
+
+
+def item_problems(
+    data: ItemCreate, *, offered: Mapping[str, ServiceOffer] | None = None
+) -> list[Problem]:
+    """Every data-quality problem of an item (reference.md), empty when it is fine.
+
+    ``offered``: the exchange's services, to check shared-data replacements against
+    (None when the node has no exchange registry yet: only their shape is checked).
+    """
     problems: list[Problem] = []
     if data.promised_limit_days > data.statutory_limit_days:
         problems.append(_promised_exceeds(data.promised_limit_days, data.statutory_limit_days))
@@ -97,7 +118,87 @@ def item_problems(data: ItemCreate) -> list[Problem]:
                 )
             )
         seen.add(material.code)
+        if material.replaced_by_data is not None:
+            problems.extend(replacement_problems(material, data.form_schema, offered))
     problems.extend(form_schema_problems(data.form_schema))
+    return problems
+
+
+def replacement_problems(
+    material: MaterialCreate,
+    form_schema: dict[str, Any],
+    offered: Mapping[str, ServiceOffer] | None,
+) -> list[Problem]:
+    """Problems of a material's shared-data replacement (免提交); empty when it is fine."""
+    replacement = material.replaced_by_data
+    assert replacement is not None
+    where = f"materials.{material.code}.replaced_by_data"
+    name = material.name
+    problems: list[Problem] = []
+    if replacement.claim is None and not replacement.compare:
+        problems.append(
+            Problem(
+                "replacement_needs_check",
+                f"材料“{name}”的共享数据替代须指明核验的断言（claim）或比对的数据元（compare）。",
+                f"Material {name}: a shared-data replacement needs a claim or elements to compare.",
+                where,
+            )
+        )
+    fields = form_schema.get("properties", {})
+    for element, source in replacement.compare.items():
+        known = source in APPLICATION_SOURCES or (
+            source.startswith("form.") and source[5:] in fields
+        )
+        if not known:
+            problems.append(
+                Problem(
+                    "replacement_unknown_source",
+                    f"材料“{name}”：数据元 {element} 的比对来源 {source} 不存在"
+                    "（可用 applicant.name、applicant.id_number 或 form.<表单字段>）。",
+                    f"Material {name}: element {element} is compared with {source}, which the "
+                    "application lacks (applicant.name, applicant.id_number, form.<field>).",
+                    where,
+                )
+            )
+    if offered is not None:
+        problems.extend(_offer_problems(name, where, replacement, offered))
+    return problems
+
+
+def _offer_problems(
+    name: str, where: str, replacement: SharedDataReplacement, offered: Mapping[str, ServiceOffer]
+) -> list[Problem]:
+    offer = offered.get(replacement.service)
+    if offer is None:
+        return [
+            Problem(
+                "replacement_unknown_service",
+                f"材料“{name}”引用的共享服务未注册：{replacement.service}",
+                f"Material {name} names an exchange service that is not registered: "
+                f"{replacement.service}",
+                where,
+            )
+        ]
+    problems: list[Problem] = []
+    if replacement.claim is not None and replacement.claim not in offer.claims:
+        problems.append(
+            Problem(
+                "replacement_unknown_claim",
+                f"材料“{name}”：共享服务 {replacement.service} 不提供断言 {replacement.claim}",
+                f"Material {name}: {replacement.service} answers no claim {replacement.claim}",
+                where,
+            )
+        )
+    if replacement.claim is None:
+        for element in sorted(set(replacement.compare) - offer.elements):
+            problems.append(
+                Problem(
+                    "replacement_unknown_element",
+                    f"材料“{name}”：共享服务 {replacement.service} 不提供数据元 {element}",
+                    f"Material {name}: {replacement.service} does not offer element {element}",
+                    where,
+                )
+            )
     return problems
 
 

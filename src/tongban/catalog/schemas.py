@@ -14,6 +14,29 @@ OnlineDepth = Literal["offline", "info", "online_apply", "full_online"]
 CrossProvinceMode = Literal["none", "full_online", "proxy", "multi_site"]
 
 
+# Where a compared value comes from in the application: the applicant block or a form field.
+APPLICATION_SOURCES = ("applicant.name", "applicant.id_number")
+
+
+class SharedDataReplacement(BaseModel):
+    """The shared data that replaces a material (免提交): checked by the exchange at submission.
+
+    Either a yes/no ``claim`` of the provider service (``holds``: the answer that
+    replaces the document — 无其他住房证明 is "owns_property" not holding), or the
+    service's elements compared with what the application declares (``compare``:
+    element code → ``applicant.name`` | ``applicant.id_number`` | ``form.<field>``;
+    with a claim, they are the claim's values).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    service: str = Field(description="exchange service code, e.g. population.person_basic")
+    purpose: str = Field(description="the purpose the item is authorized for (housing_fund_loan)")
+    claim: str | None = None
+    holds: bool = True
+    compare: dict[str, str] = {}
+
+
 class MaterialBase(BaseModel):
     code: str = Field(description="stable within the item, e.g. M01")
     name: str
@@ -26,7 +49,10 @@ class MaterialBase(BaseModel):
     acceptance_standard: str = ""
     legal_basis: str = ""
     replaced_by: str | None = Field(
-        None, description="shared-data service that replaces it (免提交)"
+        None, description="what replaces it (免提交), as the guide shows it"
+    )
+    replaced_by_data: SharedDataReplacement | None = Field(
+        None, description="the shared data the platform checks instead (免提交, verified)"
     )
 
 

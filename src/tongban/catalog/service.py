@@ -116,7 +116,9 @@ def upsert_item(
     ``expected_version`` (an editor's copy) turns a lost update into a conflict. A
     change is a privileged action, recorded in the audit log (actor None: the CLI).
     """
-    rules.raise_problems(rules.item_problems(data), "事项", "The item")
+    rules.raise_problems(
+        rules.item_problems(data, offered=_shared_data_offered(session)), "事项", "The item"
+    )
     departments = _Departments(session)
     for code in (data.department_code, *data.joint_department_codes):
         _known_department(departments, code)
@@ -147,6 +149,21 @@ def upsert_item(
     _index_item(session, item)
     session.refresh(item)
     return _item_read(item, departments)
+
+
+def _shared_data_offered(session: Session) -> dict[str, rules.ServiceOffer] | None:
+    """The exchange services this node has registered; None while it has no provider at all
+    (a catalog loaded before the exchange is set up: references are then checked for shape)."""
+    from tongban.exchange import service as exchange_service  # exchange reads the catalog
+
+    providers = exchange_service.providers(session)
+    if not providers:
+        return None
+    return {
+        service.code: rules.ServiceOffer(frozenset(service.elements), frozenset(service.claims))
+        for provider in providers
+        for service in provider.services
+    }
 
 
 def list_items(
@@ -311,8 +328,9 @@ def _sync_materials(item: ServiceItem, data: ItemCreate) -> None:
     for position, material in enumerate(data.materials):
         row = existing.get(material.code) or MaterialRequirement(code=material.code)
         row.position = position
+        values = material.model_dump()  # nested models as the JSON columns store them
         for field in _MATERIAL_FIELDS:
-            setattr(row, field, getattr(material, field))
+            setattr(row, field, values[field])
         materials.append(row)
     item.materials = materials
 

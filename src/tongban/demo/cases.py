@@ -21,6 +21,8 @@ from tongban.cases.schemas import ActionIn, ApplicantIn, CaseCreate, CaseDetail,
 from tongban.catalog import service as catalog_service
 from tongban.catalog.schemas import ItemRead
 from tongban.demo.audit import Timeline
+from tongban.exchange import service as exchange_service
+from tongban.exchange.schemas import ConsentCreate
 
 # A minimal, valid one-page PDF standing in for a scanned document.
 SAMPLE_PDF = (
@@ -113,6 +115,7 @@ def _play(session: Session, story: Story, clerk: Actor) -> CaseDetail:
     applicant = _actor(session, story.applicant)
     filer = clerk if story.by_clerk else applicant
     item_code, bundle_code, items = _items(session, story.target)
+    _consent_to_shared_checks(session, applicant, items)
     case = case_service.submit_case(
         session,
         actor=filer,
@@ -122,6 +125,29 @@ def _play(session: Session, story: Story, clerk: Actor) -> CaseDetail:
         actor = clerk if who == "clerk" else _reviewer(session, case)
         case = _act(session, actor, case, action, payload)
     return case
+
+
+def _consent_to_shared_checks(session: Session, applicant: Actor, items: list[ItemRead]) -> None:
+    """The applicant signs the data-query consent (e.g. 个人信息查询授权书 for property) for
+    every check of the item whose legal basis is consent — when the exchange is set up."""
+    if not exchange_service.providers(session):
+        return
+    codes = {item.code for item in items}
+    for grant in exchange_service.authorizations(session):
+        if (
+            grant.consumer_kind == "item"
+            and grant.consumer in codes
+            and grant.legal_basis == "consent"
+        ):
+            exchange_service.give_consent(
+                session,
+                actor=applicant,
+                data=ConsentCreate(
+                    consumer=f"item:{grant.consumer}",
+                    service_code=grant.service_code,
+                    purpose=grant.purpose,
+                ),
+            )
 
 
 def _reviewer(session: Session, case: CaseDetail) -> Actor:
@@ -138,6 +164,11 @@ def _act(
     if action in ("approve_task", "deny_task"):
         payload = {
             "task_id": next(t.id for t in case.tasks if t.department_code == actor.department_code)
+        }
+    if action == "accept":  # the clerk checks at the window what data sharing could not
+        payload = {
+            **payload,
+            "paper_checked": [v.id for v in case.verifications if v.ask_for_paper],
         }
     return case_service.act(
         session,

@@ -111,6 +111,8 @@ AUTHORIZATIONS: list[dict[str, Any]] = [
     {
         "consumer": HOUSING_FUND_LOAN,
         "service_code": "population.person_basic",
+        # 户口簿 免提交: the name and number are compared, so the clerk sees which one differs.
+        "elements": ["DE0001", "DE0002"],
         "claims": ["name_matches"],
         "legal_basis": "law",
         "legal_reference": HOUSING_LAW,

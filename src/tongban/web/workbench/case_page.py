@@ -31,6 +31,7 @@ TASK_ACTIONS = ("approve_task", "deny_task")
 # Fields each action reads from the posted form into its payload.
 PAYLOAD_FIELDS: dict[str, tuple[str, ...]] = {
     "request_supplement": ("missing",),
+    "accept": ("paper_checked",),
     "start_special": ("kind",),
     "decide": ("decision",),
     "deliver": ("method",),
@@ -39,14 +40,14 @@ PAYLOAD_FIELDS: dict[str, tuple[str, ...]] = {
     "accept_material": ("material_id",),
     "reject_material": ("material_id",),
 }
-INT_FIELDS = frozenset({"task_id", "material_id"})
+INT_FIELDS = frozenset({"task_id", "material_id", "paper_checked"})
 # Labels of the applicant's fields in the unmask form (form fields use their titles).
 APPLICANT_FIELD_LABELS = {
     "case.applicant_name": "姓名",
     "case.applicant_id_number": "证件号码",
     "case.applicant_phone": "联系电话",
 }
-LIST_FIELDS = frozenset({"missing"})
+LIST_FIELDS = frozenset({"missing", "paper_checked"})
 
 
 def _items(session: Session, case: CaseDetail) -> list[ItemRead]:
@@ -98,6 +99,8 @@ def _case_page(
         "unmask_fields": [(f, gettext(label)) for f, label in _field_labels(case, titles)],
         "unmask_reasons": privacy_service.unmask_reasons(),
         "unmasked": unmasked,
+        # Failed shared-data checks the clerk must tick (paper checked) to accept.
+        "open_checks": [v for v in case.verifications if v.ask_for_paper and not v.paper_checked],
     }
     response = render(request, "workbench/case.html", context)
     if unmasked:  # plain values are for this response only: no cache may keep them
@@ -150,7 +153,8 @@ def action_from_form(form: FormData) -> ActionIn:
     payload: dict[str, Any] = {}
     for key in PAYLOAD_FIELDS.get(name, ()):
         if key in LIST_FIELDS:
-            payload[key] = [str(v) for v in form.getlist(key) if str(v).strip()]
+            values = [str(v).strip() for v in form.getlist(key) if str(v).strip()]
+            payload[key] = [int(v) if key in INT_FIELDS and v.isdigit() else v for v in values]
         elif (value := str(form.get(key) or "").strip()) != "":
             payload[key] = int(value) if key in INT_FIELDS and value.isdigit() else value
     return ActionIn(
