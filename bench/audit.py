@@ -1,8 +1,8 @@
 """Audit log throughput: appends through ``service.record_many`` and a full ``verify``,
 each against raw SHA-256 over the same canonical entry bytes in the same run.
 
-Run: .venv/bin/python bench/audit.py [--entries 1000000] [--append 20000] [--db sqlite|postgresql]
-     [--skip append|verify]
+Run: .venv/bin/python bench/audit.py [--entries 1000000] [--append 20000] [--reads 2000]
+     [--db sqlite|postgresql] [--only append|reads|verify]
 
 (a) Appends. ``--append`` entries are written through ``audit.service.record_many``
 in transactions of 1, 100 and 1000 entries (batch 1 writes a twentieth as many:
@@ -18,6 +18,11 @@ witness file, head consistent), then ``audit.verify.verify`` checks all of it.
 Printed: build time, verify time, entries/s, the SHA-256 rate over the same
 canonical bytes (timed while building), their ratio, and the peak resident
 memory during verify (VmHWM, reset just before), to show it is bounded.
+
+(c) The read path. A clerk opens ``--reads`` cases (50 submitted ones in turn) with
+``cases.service.get_case``, each in its own committed transaction as a request
+would, within working hours: load, mask, one audit entry (head lock, leaf, MAC,
+misuse rules) and the durable commit. Printed: reads/s and ms per read.
 """
 
 from __future__ import annotations
@@ -266,12 +271,63 @@ def bench_verify(url: str, total: int, witness: Path) -> None:
     print(f"  peak resident memory during verify: {peak()} MiB")
 
 
+# -- (c) the audited read path -------------------------------------------------------
+
+
+def bench_reads(url: str, total: int) -> None:
+    import cases as case_bench  # bench/cases.py: the same demo item, clerk and applicant
+    from tongban.cases import service
+    from tongban.cases.schemas import ApplicantIn, CaseCreate, MaterialIn
+    from tongban.db import transaction
+    from tongban.kit.clock import frozen
+    from tongban.kit.ids import make_id_number
+
+    with frozen(START + timedelta(hours=2)):  # Monday 10:30 in Beijing
+        applicant, clerk, item_code, required = case_bench.setup(url)
+        form = case_bench.fill_form(url, item_code)
+        case_numbers = []
+        with transaction(url) as session:
+            for i in range(50):
+                pdf = case_bench.PDF + str(i).encode()
+                materials = [
+                    MaterialIn(
+                        requirement_id=requirement,
+                        upload_id=service.save_upload(
+                            session, actor=applicant, filename="a.pdf", content=pdf
+                        ).upload_id,
+                    )
+                    for requirement in required
+                ]
+                applicant_in = ApplicantIn(
+                    name="测试申请人", id_number=make_id_number("640425", START.date(), i)
+                )
+                data = CaseCreate(
+                    item_code=item_code, applicant=applicant_in, form=form, materials=materials
+                )
+                case = service.submit_case(session, actor=applicant, data=data)
+                case_numbers.append(case.case_no)
+
+        def read(count: int) -> float:
+            started = time.perf_counter()
+            for i in range(count):
+                with transaction(url) as session:
+                    service.get_case(session, actor=clerk, case_no=case_numbers[i % 50])
+            return time.perf_counter() - started
+
+        read(100)  # warm the statement caches
+        seconds = read(total)
+    print(f"(c) audited cases.service.get_case by a clerk, one transaction each ({total} reads)")
+    print(f"  {total / seconds:8.0f} reads/s   {seconds / total * 1000:6.2f} ms per read")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--append", type=int, default=20_000)
+    parser.add_argument("--reads", type=int, default=2000)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--skip", choices=("append", "verify"), default=None)
+    parser.add_argument("--skip", choices=("append", "reads", "verify"), action="append")
+    parser.add_argument("--only", choices=("append", "reads", "verify"), default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -279,20 +335,23 @@ def main() -> int:
         os.environ["TONGBAN_AUDIT_SIGNING_KEY_FILE"] = str(work / "signing.key")
         os.environ["TONGBAN_AUDIT_CHECKPOINT_FILE"] = str(work / "witness-append.jsonl")
         os.environ["TONGBAN_SECRET_KEY"] = "bench-only-key"
+        os.environ["TONGBAN_STORAGE_DIR"] = str(work / "files")
         from tongban.config import get_settings
 
         get_settings.cache_clear()
         print(f"database: {args.db}; signature: {get_settings().audit_signature_algorithm}")
-        if args.skip != "append":
-            url = make_database(args.db, work, "append")
+        skipped = set(args.skip or ())
+        runs = [
+            ("append", lambda url: bench_appends(url, args.append)),
+            ("reads", lambda url: bench_reads(url, args.reads)),
+            ("verify", lambda url: bench_verify(url, args.entries, work / "witness-verify.jsonl")),
+        ]
+        for name, run in runs:
+            if name in skipped or (args.only and name != args.only):
+                continue
+            url = make_database(args.db, work, name)
             try:
-                bench_appends(url, args.append)
-            finally:
-                drop_database(url)
-        if args.skip != "verify":
-            url = make_database(args.db, work, "verify")
-            try:
-                bench_verify(url, args.entries, work / "witness-verify.jsonl")
+                run(url)
             finally:
                 drop_database(url)
     return 0

@@ -126,6 +126,21 @@ def test_a_rolled_back_checkpoint_is_never_published(clean_db: str, witness: Pat
     assert verify(clean_db).ok
 
 
+def test_a_savepoint_neither_publishes_early_nor_drops_the_outer_checkpoint(
+    clean_db: str, witness: Path
+) -> None:
+    append(clean_db, batches=1, per_batch=1)  # checkpoint at 1, published
+    with transaction(clean_db) as session:
+        service.record(session, actor=READER, access=access(2))
+        with session.begin_nested():  # released: not yet a commit
+            assert checkpoints.create_checkpoint(session) is not None
+        assert len(witness_lines(witness)) == 1  # nothing written before the real commit
+        savepoint = session.begin_nested()
+        savepoint.rollback()  # a later savepoint rolled back keeps the checkpoint at 2
+    assert [Checkpoint.from_line(line).tree_size for line in witness_lines(witness)] == [1, 2]
+    assert verify(clean_db).ok
+
+
 def test_create_checkpoint_signs_only_new_entries(clean_db: str, witness: Path) -> None:
     append(clean_db, batches=1, per_batch=1)
     with transaction(clean_db) as session:

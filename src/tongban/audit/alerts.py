@@ -1,19 +1,23 @@
 """Misuse alerts: evaluated right after every append, in the same transaction.
 
 ``audit.service.record_many`` calls ``evaluate`` with the rows it just wrote, so an
-alert exists the moment a threshold is crossed. The usual path costs one indexed
-range scan of the reader's recent entries (plus the calendar's revision check during
-working hours); the baseline history is read only once an account is past the
-floor, and then once per account and day.
+alert exists the moment a threshold is crossed. The counting query (an indexed range
+scan of the reader's entries since the start of the day) runs only when the bounds
+this process remembers say a rule could be crossed (see "Remembered bounds" below);
+otherwise an append costs no query here but the calendar's revision check during
+working hours. The baseline history is read only once an account is past the floor,
+and then once per account and day.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from tongban.access.rules import Actor
 from tongban.audit import repository
@@ -28,6 +32,7 @@ from tongban.audit.rules import (
     Counts,
     Finding,
     Thresholds,
+    add_appended,
     baseline_finding,
     baseline_limit,
     daily_distinct_counts,
@@ -39,6 +44,7 @@ from tongban.audit.rules import (
     off_hours_finding,
     since,
     window_findings,
+    window_may_cross,
 )
 from tongban.config import get_settings
 from tongban.kit.clock import now
@@ -71,8 +77,14 @@ def thresholds() -> Thresholds:
     )
 
 
-def evaluate(session: Session, actor: Actor | None, rows: list[dict[str, Any]]) -> None:
-    """Raise the alerts the rows just appended make due (none when nothing personal was read)."""
+def evaluate(
+    session: Session, actor: Actor | None, rows: list[dict[str, Any]], *, log_id: str = ""
+) -> None:
+    """Raise the alerts the rows just appended make due (none when nothing personal was read).
+
+    ``log_id`` (the head's, from ``record_many``) lets the process remember upper bounds
+    of the account's counts and skip the counting query while no rule can be crossed.
+    """
     # Staff accounts are watched; applicants only ever reach records that name them.
     if actor is None or not actor.is_staff:
         return
@@ -82,10 +94,16 @@ def evaluate(session: Session, actor: Actor | None, rows: list[dict[str, Any]]) 
         return
     limits = thresholds()
     at = max(row["at"] for row in rows)
-    counts = _counts(session, actor.user_id, limits, at)
-    findings = window_findings(counts, limits, at)
+    bounds = _quiet_bounds(session, actor.user_id, rows, limits, at, log_id)
+    if bounds is None:
+        exact = _counts(session, actor.user_id, limits, at)
+        findings, remembered = window_findings(exact, limits, at), exact
+    else:  # no count-based rule can fire: only the off-hours rule is left to check
+        exact, findings, remembered = None, [], bounds
+    if log_id:
+        _remember(session, (log_id, actor.user_id), Tally(at, rows[-1]["seq"], remembered))
     if reads:
-        findings.extend(_day_findings(session, actor.user_id, counts, limits, at))
+        findings.extend(_day_findings(session, actor.user_id, exact, limits, at))
     for finding in findings:
         raise_alert(session, actor=actor, finding=finding, at=at)
 
@@ -108,8 +126,9 @@ def _counts(session: Session, user_id: int, limits: Thresholds, at: datetime) ->
 
 
 def _day_findings(
-    session: Session, user_id: int, counts: Counts, limits: Thresholds, at: datetime
+    session: Session, user_id: int, counts: Counts | None, limits: Thresholds, at: datetime
 ) -> list[Finding]:
+    """The day rules; ``counts`` None when bounds showed the baseline cannot be crossed."""
     findings = []
 
     def is_workday(day: date) -> bool:  # asked only within working hours
@@ -118,12 +137,111 @@ def _day_findings(
     if is_off_hours(at, limits.working_hours, is_workday):
         findings.append(off_hours_finding(at, limits.working_hours))
     # The limit is never below the floor: under it there is nothing to compare.
-    if counts.persons_today > limits.baseline_floor:
+    if counts is not None and counts.persons_today > limits.baseline_floor:
         limit, days = _baseline(session, user_id, limits, at)
         finding = baseline_finding(counts.persons_today, limit, days, at)
         if finding is not None:
             findings.append(finding)
     return findings
+
+
+# --- Remembered bounds: the counting query only when a rule could be crossed ----------
+#
+# After each append the process remembers, per (log, account), upper bounds of the
+# account's counts as of that log size. The next append adds its own rows and the
+# account's entries appended since by other processes (a primary-key range scan of
+# the entries it has not seen) — each entry adds at most one to each count, and a
+# sliding window only drops entries — so the bounds stay bounds. While they cannot
+# cross any rule, the exact counts could not either and the query is skipped; else
+# it runs and the exact counts are remembered. A tally made in a transaction is only
+# used by that transaction until it commits (a rolled-back one is forgotten), so no
+# other session ever builds on entries that were never committed.
+
+
+@dataclass(frozen=True)
+class Tally:
+    at: datetime  # of the last entry counted
+    log_size: int  # every entry up to this seq is counted
+    counts: Counts  # upper bounds
+
+
+_tallies: dict[tuple[str, int], Tally] = {}  # (log id, account) → tally of committed entries
+_PENDING_TALLIES = "tongban.audit.pending_tallies"
+_CATCH_UP_LIMIT = 2000  # unseen entries beyond which the counting query is as cheap
+
+
+def _quiet_bounds(
+    session: Session,
+    user_id: int,
+    rows: list[dict[str, Any]],
+    limits: Thresholds,
+    at: datetime,
+    log_id: str,
+) -> Counts | None:
+    """Upper bounds of the account's counts if they show no rule can be crossed, else None."""
+    if not log_id:
+        return None
+    key = (log_id, user_id)
+    held = session.info.get(_PENDING_TALLIES, {}).get(key) or _tallies.get(key)
+    size_before = rows[0]["seq"] - 1
+    if (
+        held is None
+        or not held.log_size <= size_before <= held.log_size + _CATCH_UP_LIMIT
+        or at < held.at
+        or local_day(at) != local_day(held.at)  # a new day: count it afresh
+    ):
+        return None
+    unseen: list[dict[str, Any]] = []
+    if size_before > held.log_size:
+        unseen = repository.account_entries_between(
+            session, user_id=user_id, after=held.log_size, up_to=size_before
+        )
+    bounds = add_appended(held.counts, [*unseen, *rows])
+    if window_may_cross(bounds, limits):
+        return None
+    return None if _baseline_may_cross(session, user_id, bounds, limits, at) else bounds
+
+
+def _baseline_may_cross(
+    session: Session, user_id: int, bounds: Counts, limits: Thresholds, at: datetime
+) -> bool:
+    if bounds.persons_today <= limits.baseline_floor:
+        return False
+    # Read once per account and day (as the rule itself would once past the floor).
+    limit, _ = _baseline(session, user_id, limits, at)
+    return limit is not None and bounds.persons_today > limit
+
+
+def _remember(session: Session, key: tuple[str, int], tally: Tally) -> None:
+    session.info.setdefault(_PENDING_TALLIES, {})[key] = tally
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_tallies(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the outer one may still fail
+        return
+    pending = session.info.pop(_PENDING_TALLIES, None)
+    if not pending:
+        return
+    with _baselines_lock:
+        if len(_tallies) + len(pending) > _BASELINE_CACHE_SIZE:
+            _tallies.clear()
+        for key, tally in pending.items():
+            known = _tallies.get(key)
+            if known is None or known.log_size <= tally.log_size:
+                _tallies[key] = tally
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_tallies_on_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    # Any rollback, a savepoint's too, may have taken counted entries back.
+    session.info.pop(_PENDING_TALLIES, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_tallies_at_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # closed without a commit (kept above if committed)
+        session.info.pop(_PENDING_TALLIES, None)
 
 
 def _baseline(
@@ -160,6 +278,7 @@ def forget_baselines() -> None:
     with _baselines_lock:
         _baselines.clear()
         _known_alerts.clear()
+        _tallies.clear()
 
 
 # (database, rule, account, window) of day-rule alerts known to be stored: once an

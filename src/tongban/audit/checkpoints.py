@@ -104,19 +104,34 @@ def signature_problem(checkpoint: Checkpoint, keys: signing.SigningKeys) -> str 
 
 
 def checkpoint_if_due(session: Session) -> Checkpoint | None:
-    """Checkpoint after an append when enough entries or time have passed since the last.
-
-    Called by ``service.record_many`` under the head lock; the head is already in
-    the session, so a not-yet-due check costs no query.
-    """
+    """Checkpoint after an append when enough entries or time have passed since the last."""
     head = repository.head(session)
-    if head is None or head.tree_size <= head.last_checkpoint_size:
+    if head is None:
+        return None
+    return checkpoint_after_append(
+        session,
+        tree_size=head.tree_size,
+        last_checkpoint_size=head.last_checkpoint_size,
+        last_checkpoint_at=head.last_checkpoint_at,
+    )
+
+
+def checkpoint_after_append(
+    session: Session,
+    *,
+    tree_size: int,
+    last_checkpoint_size: int,
+    last_checkpoint_at: datetime | None,
+) -> Checkpoint | None:
+    """``checkpoint_if_due`` for ``service.record_many``, which holds the head lock and
+    passes the head's values: a not-yet-due check costs no query."""
+    if tree_size <= last_checkpoint_size:
         return None
     settings = get_settings()
     due = (
-        head.tree_size - head.last_checkpoint_size >= settings.audit_checkpoint_every
-        or head.last_checkpoint_at is None
-        or now() - head.last_checkpoint_at >= timedelta(seconds=settings.audit_checkpoint_seconds)
+        tree_size - last_checkpoint_size >= settings.audit_checkpoint_every
+        or last_checkpoint_at is None
+        or now() - last_checkpoint_at >= timedelta(seconds=settings.audit_checkpoint_seconds)
     )
     return create_checkpoint(session) if due else None
 
@@ -173,6 +188,9 @@ def stored(session: Session) -> list[Checkpoint]:
 
 @event.listens_for(Session, "after_commit")
 def _publish_after_commit(session: Session) -> None:
+    # Releasing a savepoint fires this too: wait for the outermost commit.
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
@@ -191,6 +209,10 @@ def _publish_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
+    # A savepoint rolled back keeps the outer transaction's checkpoints (those made
+    # inside it are no longer persistent and are skipped when publishing).
+    if session.in_nested_transaction():
+        return
     session.info.pop(_PENDING, None)
 
 

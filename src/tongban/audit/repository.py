@@ -5,13 +5,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from tongban.audit.models import (
     AuditAlert,
@@ -24,12 +25,41 @@ from tongban.audit.models import (
 HEAD_ID = 1
 
 
+_HEAD = cast(Table, AuditHead.__table__)
+_ENTRIES = cast(Table, AuditEntry.__table__)
+_LOADED_HEAD = identity_key(AuditHead, HEAD_ID)
+
 _LOCKED_HEAD = (
     select(AuditHead)
     .where(AuditHead.id == HEAD_ID)
     .with_for_update()
     .execution_options(populate_existing=True)
 )
+# The append path reads and writes the head as a plain row: loading an ORM object
+# (and the unit of work's bookkeeping of it) cost more than the append's hashing.
+_LOCKED_HEAD_VALUES = (
+    select(
+        _HEAD.c.log_id,
+        _HEAD.c.tree_size,
+        _HEAD.c.frontier,
+        _HEAD.c.last_checkpoint_size,
+        _HEAD.c.last_checkpoint_at,
+    )
+    .where(_HEAD.c.id == HEAD_ID)
+    .with_for_update()
+)
+_UPDATE_HEAD = update(_HEAD).where(_HEAD.c.id == HEAD_ID)  # SET from the parameters' names
+_INSERT_ENTRIES = insert(_ENTRIES)
+
+
+class HeadValues(NamedTuple):
+    """The head row as the append path needs it."""
+
+    log_id: str
+    tree_size: int
+    frontier: list[str]
+    last_checkpoint_size: int
+    last_checkpoint_at: datetime | None
 
 
 def lock_head(session: Session) -> AuditHead:
@@ -41,22 +71,39 @@ def lock_head(session: Session) -> AuditHead:
     """
     head = session.scalar(_LOCKED_HEAD)
     if head is None:
-        dialect = session.get_bind().dialect.name
-        upsert = pg_insert if dialect == "postgresql" else sqlite_insert
-        session.execute(
-            upsert(AuditHead)
-            .values(
-                id=HEAD_ID,
-                log_id=secrets.token_hex(16),
-                tree_size=0,
-                frontier=[],
-                last_checkpoint_size=0,
-            )
-            .on_conflict_do_nothing(index_elements=["id"])
-        )
+        _create_head(session)
         head = session.scalar(_LOCKED_HEAD)
     assert head is not None
     return head
+
+
+def lock_head_values(session: Session) -> HeadValues:
+    """``lock_head`` for the append path: the same lock, the row's values without an object."""
+    # Flush first, as the ORM query did: writes already made are ordered before the lock.
+    if session.autoflush:
+        session.flush()
+    row = session.execute(_LOCKED_HEAD_VALUES).first()
+    if row is None:
+        _create_head(session)
+        row = session.execute(_LOCKED_HEAD_VALUES).first()
+    assert row is not None
+    return HeadValues(*row)
+
+
+def _create_head(session: Session) -> None:
+    dialect = session.get_bind().dialect.name
+    upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        upsert(AuditHead)
+        .values(
+            id=HEAD_ID,
+            log_id=secrets.token_hex(16),
+            tree_size=0,
+            frontier=[],
+            last_checkpoint_size=0,
+        )
+        .on_conflict_do_nothing(index_elements=["id"])
+    )
 
 
 def head(session: Session) -> AuditHead | None:
@@ -64,16 +111,26 @@ def head(session: Session) -> AuditHead | None:
 
 
 def insert_entries(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """One executemany on the table (the ORM's bulk insert adds nothing these rows need)."""
     if rows:
-        session.execute(insert(AuditEntry), list(rows))
+        session.execute(_INSERT_ENTRIES, list(rows))
 
 
 def save_head(session: Session, head: AuditHead, **values: Any) -> None:
     """One UPDATE; the loaded row is told the new values as already stored, so the
     unit of work does not write them a second time."""
-    session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(**values))
+    store_head(session, **values)
     for key, value in values.items():
         set_committed_value(head, key, value)
+
+
+def store_head(session: Session, **values: Any) -> None:
+    """One UPDATE of the head; a head object already loaded in the session is kept in step."""
+    session.execute(_UPDATE_HEAD, values)
+    loaded = session.identity_map.get(_LOADED_HEAD)
+    if loaded is not None:
+        for key, value in values.items():
+            set_committed_value(loaded, key, value)
 
 
 # --- The tree: checkpoints, streaming reads for verification and proofs ------------
@@ -138,6 +195,28 @@ def _personal_read(read_actions: Sequence[str]) -> Any:
     )
 
 
+def _activity_counts_query(read_actions: tuple[str, ...], unmask_action: str) -> Any:
+    read = _personal_read(read_actions)
+    in_window = AuditEntry.at >= bindparam("window_start")
+    return select(
+        func.count(func.distinct(case((and_(read, in_window), AuditEntry.person_ref)))),
+        func.count(case((and_(read, in_window, AuditEntry.related.is_(False)), 1))),
+        func.count(case((and_(in_window, AuditEntry.action == unmask_action), 1))),
+        func.count(
+            func.distinct(
+                case((and_(read, AuditEntry.at >= bindparam("day_start")), AuditEntry.person_ref))
+            )
+        ),
+    ).where(
+        AuditEntry.actor_user_id == bindparam("user_id"),
+        AuditEntry.at >= bindparam("since"),
+    )
+
+
+# Built once per set of actions (one in practice): building it cost as much as running it.
+_activity_queries: dict[tuple[tuple[str, ...], str], Any] = {}
+
+
 def activity_counts(
     session: Session,
     *,
@@ -149,22 +228,39 @@ def activity_counts(
 ) -> tuple[int, int, int, int]:
     """One account's (persons in window, unrelated reads in window, unmasks in window,
     persons since day start) in a single indexed range scan."""
-    read = _personal_read(read_actions)
-    in_window = AuditEntry.at >= window_start
+    shape = (tuple(read_actions), unmask_action)
+    query = _activity_queries.get(shape)
+    if query is None:
+        query = _activity_queries.setdefault(shape, _activity_counts_query(*shape))
     row = session.execute(
-        select(
-            func.count(func.distinct(case((and_(read, in_window), AuditEntry.person_ref)))),
-            func.count(case((and_(read, in_window, AuditEntry.related.is_(False)), 1))),
-            func.count(case((and_(in_window, AuditEntry.action == unmask_action), 1))),
-            func.count(
-                func.distinct(case((and_(read, AuditEntry.at >= day_start), AuditEntry.person_ref)))
-            ),
-        ).where(
-            AuditEntry.actor_user_id == user_id,
-            AuditEntry.at >= min(window_start, day_start),
-        )
+        query,
+        {
+            "user_id": user_id,
+            "window_start": window_start,
+            "day_start": day_start,
+            "since": min(window_start, day_start),
+        },
     ).one()
     return int(row[0]), int(row[1]), int(row[2]), int(row[3])
+
+
+_ACCOUNT_ENTRIES_BETWEEN = select(
+    _ENTRIES.c.action, _ENTRIES.c.person_ref, _ENTRIES.c.result, _ENTRIES.c.related
+).where(
+    _ENTRIES.c.seq > bindparam("after"),
+    _ENTRIES.c.seq <= bindparam("up_to"),
+    _ENTRIES.c.actor_user_id == bindparam("user_id"),
+)
+
+
+def account_entries_between(
+    session: Session, *, user_id: int, after: int, up_to: int
+) -> list[dict[str, Any]]:
+    """One account's entries with after < seq <= up_to (a primary-key range scan)."""
+    rows = session.execute(
+        _ACCOUNT_ENTRIES_BETWEEN, {"after": after, "up_to": up_to, "user_id": user_id}
+    )
+    return [dict(row._mapping) for row in rows]
 
 
 def persons_read_since(

@@ -181,6 +181,35 @@ def daily_distinct_counts(reads: Iterable[tuple[datetime, str]]) -> list[int]:
     return [len(persons[day]) for day in sorted(persons)]
 
 
+def add_appended(counts: Counts, rows: Iterable[dict[str, Any]]) -> Counts:
+    """Upper bounds of ``counts`` once ``rows`` (the account's newer entries) are added.
+
+    Each entry adds at most one to each count: a person read again is counted again,
+    so the result may be above the truth but never below it.
+    """
+    reads = unrelated = unmasks = 0
+    for row in rows:
+        if is_personal_read(row):
+            reads += 1
+            unrelated += row.get("related") is False
+        unmasks += row.get("action") == UNMASK_ACTION
+    return Counts(
+        persons_in_window=counts.persons_in_window + reads,
+        unrelated_in_window=counts.unrelated_in_window + unrelated,
+        unmasks_in_window=counts.unmasks_in_window + unmasks,
+        persons_today=counts.persons_today + reads,
+    )
+
+
+def window_may_cross(counts: Counts, thresholds: Thresholds) -> bool:
+    """Whether counts this high would cross a window rule (see ``window_findings``)."""
+    return (
+        counts.persons_in_window > thresholds.bulk_persons
+        or counts.unrelated_in_window >= thresholds.unrelated_reads
+        or counts.unmasks_in_window > thresholds.unmask_count
+    )
+
+
 def window_findings(counts: Counts, thresholds: Thresholds, at: datetime) -> list[Finding]:
     """The window rules: bulk reads, unrelated reads, repeated unmasking."""
     key = window_key(at, thresholds.window_minutes)

@@ -20,6 +20,7 @@ from tongban.access.rules import Actor
 from tongban.audit import context, merkle, repository
 from tongban.audit import rules as audit_rules
 from tongban.audit.models import AuditAlert
+from tongban.audit.repository import HeadValues
 from tongban.audit.schemas import (
     AccountHistory,
     AlertPage,
@@ -139,7 +140,7 @@ def record_many(session: Session, *, actor: Actor | None, accesses: Sequence[Acc
     """Append entries in order under the head lock; returns their sequence numbers."""
     if not accesses:
         return []
-    head = repository.lock_head(session)
+    head = repository.lock_head_values(session)
     frontier = [bytes.fromhex(h) for h in head.frontier]
     size = head.tree_size
     # In UTC, as the database gives it back: the canonical bytes must read the same later.
@@ -155,8 +156,8 @@ def record_many(session: Session, *, actor: Actor | None, accesses: Sequence[Acc
         size += 1
         rows.append(row)
     repository.insert_entries(session, rows)
-    repository.save_head(session, head, tree_size=size, frontier=[h.hex() for h in frontier])
-    _after_append(session, actor, rows)
+    repository.store_head(session, tree_size=size, frontier=[h.hex() for h in frontier])
+    _after_append(session, actor, rows, head._replace(tree_size=size))
     return [row["seq"] for row in rows]
 
 
@@ -183,11 +184,18 @@ def _row(actor: Actor | None, access: Access, *, seq: int, at: datetime) -> dict
     }
 
 
-def _after_append(session: Session, actor: Actor | None, rows: list[dict[str, Any]]) -> None:
+def _after_append(
+    session: Session, actor: Actor | None, rows: list[dict[str, Any]], head: HeadValues
+) -> None:
     from tongban.audit import alerts, checkpoints
 
-    checkpoints.checkpoint_if_due(session)
-    alerts.evaluate(session, actor, rows)
+    checkpoints.checkpoint_after_append(
+        session,
+        tree_size=head.tree_size,
+        last_checkpoint_size=head.last_checkpoint_size,
+        last_checkpoint_at=head.last_checkpoint_at,
+    )
+    alerts.evaluate(session, actor, rows, log_id=head.log_id)
 
 
 # --- The tree: checkpoints, verification and proofs (audit.checkpoints/verify/proofs) ---
