@@ -13,6 +13,8 @@ def api_routers() -> list[APIRouter]:
     from tongban.cases.router import router as cases_router
     from tongban.catalog.router import router as catalog_router
     from tongban.exchange.router import router as exchange_router
+    from tongban.feedback.router import router as feedback_router
+    from tongban.insight.router import router as insight_router
     from tongban.workdays.router import router as workdays_router
 
     return [
@@ -22,4 +24,6 @@ def api_routers() -> list[APIRouter]:
         workdays_router,
         audit_router,
         exchange_router,
+        feedback_router,
+        insight_router,
     ]

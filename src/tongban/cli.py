@@ -69,6 +69,40 @@ def serve(
     )
 
 
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="one round of sweeps, then exit")] = False,
+    interval: Annotated[
+        float | None, typer.Option(help="seconds between rounds (TONGBAN_WORKER_INTERVAL_SECONDS)")
+    ] = None,
+) -> None:
+    """Periodic work: complaint deadline warnings and escalations, auto-confirmation,
+    overdue 差评 follow-ups. Idempotent: several workers may run at once."""
+    from tongban.config import get_settings
+    from tongban.events import register_handlers
+    from tongban.feedback import jobs
+    from tongban.feedback.schemas import SweepReport
+
+    register_handlers()
+
+    def show(report: SweepReport) -> None:
+        typer.echo(
+            f"warnings {report.warnings} · escalations {report.escalations} · "
+            f"auto-confirmed {report.auto_confirmed} · "
+            f"follow-ups overdue {report.follow_ups_overdue}"
+        )
+
+    if once:
+        show(jobs.run_once())
+        return
+    seconds = interval if interval is not None else get_settings().worker_interval_seconds
+    typer.echo(f"tongban worker: sweeping every {seconds:g} s (Ctrl-C to stop)")
+    try:
+        jobs.run_forever(interval=seconds, on_report=show)
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply all migrations to TONGBAN_DATABASE_URL."""

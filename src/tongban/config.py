@@ -72,6 +72,16 @@ class Settings(BaseSettings):
     exchange_breaker_failures: int = 5  # consecutive failures that open the circuit
     exchange_breaker_cooldown_seconds: float = 30.0
 
+    # Feedback (docs/feedback.md): 差评 follow-ups and the complaint zone's deadlines.
+    follow_up_workdays: int = 15  # 差评 回访 → 整改/说明 → 反馈 within these working days
+    complaint_response_hours: int = 24  # first response, clock hours
+    complaint_result_workdays: int = 3  # result, working days, unless the category says
+    complaint_result_workdays_by_category: dict[str, int] = {}  # e.g. {"policy": 5}
+    complaint_warning_hours: int = 4  # warn the assignee this long before a deadline
+    complaint_admin_escalation_hours: int = 24  # after the department head, the center
+    complaint_auto_confirm_days: int = 7  # a resolved complaint confirms itself after
+    worker_interval_seconds: int = 60
+
     def resolved_secret_key(self) -> str:
         """The signing key: configured, or generated once into a file under var/."""
         if self.secret_key:

@@ -160,6 +160,46 @@ RULES: dict[str, tuple[str, dict[str, int]]] = {
     ),
     "GET /api/v1/exchange/stats": ("plain", _with(dict.fromkeys(ROLES, 403), anon=401, admin=200)),
     "GET /api/v1/exchange/node": ("plain", EVERYONE_200),
+    # Process analysis (堵点) is the center admin's.
+    "GET /api/v1/insight/bottlenecks": (
+        "plain",
+        _with(dict.fromkeys(ROLES, 403), anon=401, admin=200),
+    ),
+    "GET /api/v1/insight/process-map": (
+        "plain",
+        _with(dict.fromkeys(ROLES, 403), anon=401, admin=200),
+    ),
+    # Feedback: ratings by the applicant or the window (the world's case is not rated: 404);
+    # follow-ups and appeals by the handling department and the center; complaints by
+    # anyone (no complaint TS000000000000: 404; an empty body: 422 before any check).
+    "POST /api/v1/cases/{case_no}/rating": (
+        "empty_json",
+        _with(
+            dict.fromkeys(ROLES, 403), anon=401, owner=422, stranger=422, clerk=422, far_clerk=422
+        ),
+    ),
+    "GET /api/v1/cases/{case_no}/rating": (
+        "plain",
+        {**dict.fromkeys(ROLES, 404), "anon": 401, "auditor": 403},
+    ),
+    "GET /api/v1/feedback/follow-ups": (
+        "plain",
+        _with(dict.fromkeys(ROLES, 403), anon=401, reviewer=200, other_reviewer=200, admin=200),
+    ),
+    "POST /api/v1/feedback/follow-ups/{follow_up_id}/actions": (
+        "empty_json",
+        _with(dict.fromkeys(ROLES, 403), anon=401, reviewer=422, other_reviewer=422, admin=422),
+    ),
+    "POST /api/v1/ratings/{rating_id}/appeal": (
+        "empty_json",
+        _with(dict.fromkeys(ROLES, 403), anon=401, reviewer=422, other_reviewer=422, admin=422),
+    ),
+    "POST /api/v1/ratings/{rating_id}/appeal/decision": ("empty_json", ADMIN_422),
+    "POST /api/v1/complaints": ("empty_json", dict.fromkeys(ROLES, 422)),
+    "GET /api/v1/complaints": ("plain", {**SIGNED_IN, "anon": 401}),
+    "GET /api/v1/complaints/{complaint_no}": ("plain", dict.fromkeys(ROLES, 404)),
+    "POST /api/v1/complaints/{complaint_no}/actions": ("empty_json", dict.fromkeys(ROLES, 422)),
+    "GET /api/v1/feedback/stats": ("plain", _with(dict.fromkeys(ROLES, 403), anon=401, admin=200)),
     # Peer nodes authenticate by signature, not as users: an unsigned body is malformed.
     "POST /api/v1/exchange/requests": ("empty_json", dict.fromkeys(ROLES, 400)),
 }
@@ -206,6 +246,9 @@ def world(client: TestClient, demo_db: str) -> dict[str, Any]:
             "service_code": "population.person_basic",
             "authorization_id": "999999",
             "consent_id": "999999",
+            "follow_up_id": "999999",
+            "rating_id": "999999",
+            "complaint_no": "TS000000000000",
         },
         "query_code": case.query_code,
         "bundle": "qiye-kaiban",

@@ -43,6 +43,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "exchange.read": frozenset({Role.CLERK, Role.REVIEWER, Role.ADMIN}),  # service descriptions
     "exchange.request": frozenset({Role.CLERK, Role.REVIEWER}),  # checks as a role consumer
     "exchange.consent": frozenset({Role.APPLICANT}),  # one's own consents to data sharing
+    "feedback.rate": frozenset({Role.APPLICANT, Role.CLERK}),  # clerk: the window rating pad
+    "feedback.handle": frozenset({Role.REVIEWER, Role.ADMIN}),  # complaints and 差评 follow-ups
+    "feedback.decide_appeal": frozenset({Role.ADMIN}),  # mistaken / malicious rating appeals
+    "insight.read": frozenset({Role.ADMIN}),  # process analyses (堵点)
 }
 
 

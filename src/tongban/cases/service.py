@@ -13,6 +13,8 @@ from tongban import events
 from tongban.access import service as access_service
 from tongban.access.rules import Actor, Role
 from tongban.cases import actions, repository, rules, submission, verification, views
+from tongban.cases.eventlog import EVENT_LOG_COLUMNS, event_log  # for process analysis
+from tongban.cases.feedback_view import CaseFacts, case_facts
 from tongban.cases.models import Case, CaseEvent, Task, Upload
 from tongban.cases.queries import (  # re-exported: the domain's one service surface
     acceptance_queue,
@@ -49,11 +51,15 @@ application_schema = submission.merged_schema
 must_upload = submission.must_upload
 
 __all__ = [
+    "EVENT_LOG_COLUMNS",
+    "CaseFacts",
     "acceptance_queue",
     "act",
     "application_schema",
+    "case_facts",
     "case_no_for_idempotency_key",
     "count_cases",
+    "event_log",
     "export_cases",
     "get_case",
     "must_upload",
