@@ -226,6 +226,43 @@ def workdays_load(file: Annotated[Path, typer.Argument(help="official arrangemen
     )
 
 
+@app.command()
+def report(
+    date_from: Annotated[date, typer.Option("--from", formats=["%Y-%m-%d"], help="first day")],
+    date_to: Annotated[date, typer.Option("--to", formats=["%Y-%m-%d"], help="last day")],
+    out: Annotated[Path, typer.Option(help="report file, .pdf or .html")],
+    region: Annotated[str | None, typer.Option(help="only this region code's subtree")] = None,
+    department: Annotated[str | None, typer.Option(help="only this department code")] = None,
+    as_user: Annotated[str, typer.Option("--as", help="the center admin reading")] = "admin",
+) -> None:
+    """Half-year report (半年评估报告): 20 indicators with targets and the previous
+    period, charts, departments below target, top bottlenecks."""
+    from tongban.access import service as access_service
+    from tongban.db import transaction
+    from tongban.insight import report as insight_report
+    from tongban.insight import report_render
+
+    if out.suffix.lower() not in (".pdf", ".html", ".htm"):
+        raise typer.BadParameter("the report file must end in .pdf or .html", param_hint="--out")
+    try:
+        with transaction() as session:
+            actor = access_service.actor_by_username(session, as_user)
+            if actor is None:
+                raise typer.BadParameter(f"no active user {as_user!r}", param_hint="--as")
+            data = insight_report.build(
+                session,
+                actor=actor,
+                date_from=date_from,
+                date_to=date_to,
+                region_code=region,
+                department_code=department,
+            )
+    except DomainError as error:
+        _fail(error)
+    report_render.write(data, out)
+    typer.echo(f"{out}: {len(data.rows)} indicators, {data.cases} cases")
+
+
 def main() -> None:
     app()
 

@@ -40,6 +40,7 @@ from tongban.cases.schemas import (
     UploadRead,
 )
 from tongban.cases.storage import get_storage, sniff_content_type
+from tongban.cases.summary import CASE_SUMMARY_COLUMNS, case_summary  # for indicators
 from tongban.config import get_settings
 from tongban.errors import Conflict, DomainError, Invalid
 from tongban.kit.clock import now
@@ -51,6 +52,7 @@ application_schema = submission.merged_schema
 must_upload = submission.must_upload
 
 __all__ = [
+    "CASE_SUMMARY_COLUMNS",
     "EVENT_LOG_COLUMNS",
     "CaseFacts",
     "acceptance_queue",
@@ -58,6 +60,7 @@ __all__ = [
     "application_schema",
     "case_facts",
     "case_no_for_idempotency_key",
+    "case_summary",
     "count_cases",
     "event_log",
     "export_cases",

@@ -9,6 +9,17 @@ def routers() -> list[APIRouter]:
     from tongban.web.auditor import router as auditor_router
     from tongban.web.portal import router as portal_router
     from tongban.web.portal.data_access import router as data_access_router
+    from tongban.web.portal.feedback_pages import router as feedback_router
     from tongban.web.workbench import router as workbench_router
+    from tongban.web.workbench.feedback_pages import router as handling_router
+    from tongban.web.workbench.insight_pages import router as insight_router
 
-    return [portal_router, data_access_router, workbench_router, auditor_router]
+    return [
+        portal_router,
+        data_access_router,
+        feedback_router,
+        workbench_router,
+        handling_router,
+        insight_router,
+        auditor_router,
+    ]

@@ -53,6 +53,9 @@ Applicant = Annotated[Actor, Depends(_roles(Role.APPLICANT))]
 Filer = Annotated[Actor, Depends(_roles(Role.APPLICANT, Role.CLERK, Role.ADMIN))]
 Staff = Annotated[Actor, Depends(_roles(Role.CLERK, Role.REVIEWER, Role.ADMIN))]
 Auditor = Annotated[Actor, Depends(_roles(Role.AUDITOR))]
+Clerk = Annotated[Actor, Depends(_roles(Role.CLERK))]
+Handler = Annotated[Actor, Depends(_roles(Role.REVIEWER, Role.ADMIN))]  # complaints, 差评
+CenterAdmin = Annotated[Actor, Depends(_roles(Role.ADMIN))]
 
 
 def safe_next(target: str | None) -> str | None:
