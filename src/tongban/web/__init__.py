@@ -11,6 +11,7 @@ def routers() -> list[APIRouter]:
     from tongban.web.portal.data_access import router as data_access_router
     from tongban.web.portal.feedback_pages import router as feedback_router
     from tongban.web.workbench import router as workbench_router
+    from tongban.web.workbench.dashboard_pages import router as dashboard_router
     from tongban.web.workbench.feedback_pages import router as handling_router
     from tongban.web.workbench.insight_pages import router as insight_router
 
@@ -21,5 +22,6 @@ def routers() -> list[APIRouter]:
         workbench_router,
         handling_router,
         insight_router,
+        dashboard_router,
         auditor_router,
     ]
