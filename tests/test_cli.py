@@ -102,10 +102,10 @@ def test_users_create(cli_db: str) -> None:
 
 
 def test_demo_load_is_idempotent_and_prints_the_logins(cli_db: str) -> None:
-    first = runner.invoke(app, ["demo", "load"])
+    first = runner.invoke(app, ["demo", "load", "--history-cases", "20"])
     assert first.exit_code == 0, first.output
     assert "sample cases added: 7" in first.output
     assert "clerk" in first.output and "Demo@2026" in first.output
-    second = runner.invoke(app, ["demo", "load"])
+    second = runner.invoke(app, ["demo", "load", "--history-cases", "20"])
     assert second.exit_code == 0
     assert "sample cases added: 0" in second.output

@@ -113,11 +113,16 @@ def db_upgrade() -> None:
 
 
 @demo_app.command("load")
-def demo_load() -> None:
-    """Migrate, then load the demo county (regions, departments, catalog, users)."""
+def demo_load(
+    history_cases: Annotated[
+        int, typer.Option(help="cases of six months' history to generate (0: none)")
+    ] = 2000,
+) -> None:
+    """Migrate, then load the demo county (regions, departments, catalog, users, history)."""
     from tongban.db import transaction, upgrade
     from tongban.demo.cases import load_sample_cases
     from tongban.demo.exchange import load_exchange_demo
+    from tongban.demo.history import load_history
     from tongban.demo.loader import load_reference_data
 
     upgrade()
@@ -128,9 +133,14 @@ def demo_load() -> None:
             providers = load_exchange_demo(session)
         with transaction() as session:
             created = load_sample_cases(session)
+        history = load_history(cases=history_cases)  # one transaction per day
     except DomainError as error:
         _fail(error)
     typer.echo(f"demo county loaded (彭阳县 640425); sample cases added: {created}")
+    typer.echo(
+        f"history of the last 180 days added: {history.cases} cases, "
+        f"{history.ratings} ratings, {history.complaints} complaints"
+    )
     typer.echo(f"data exchange providers added: {providers} (tongban exchange providers)")
     _print_logins()
 
