@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from tongban.errors import DomainError
+from tongban.kit.cli import fail as _fail
 
 app = typer.Typer(no_args_is_help=True, help="tongban 通办 — 一网通办 platform")
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations")
@@ -34,15 +35,6 @@ def _register_domains() -> None:
 
 
 _register_domains()
-
-
-def _fail(error: DomainError) -> None:
-    typer.secho(
-        f"错误 {error.code}: {error.message_zh}\nerror {error.code}: {error.message_en}",
-        fg="red",
-        err=True,
-    )
-    raise typer.Exit(2)
 
 
 @app.command()

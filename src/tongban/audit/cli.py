@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tongban.errors import DomainError
+from tongban.kit.cli import fail as _fail
 
 if TYPE_CHECKING:
     from tongban.audit.proofs import ConsistencyProof, InclusionProof, TreeRoot
@@ -18,15 +19,6 @@ app = typer.Typer(no_args_is_help=True, help="Tamper-evident access log (访问�
 @app.callback()
 def audit() -> None:
     """Tamper-evident access log (访问日志存证)."""
-
-
-def _fail(error: DomainError) -> None:
-    typer.secho(
-        f"错误 {error.code}: {error.message_zh}\nerror {error.code}: {error.message_en}",
-        fg="red",
-        err=True,
-    )
-    raise typer.Exit(2)
 
 
 @app.command()

@@ -232,7 +232,12 @@ _cache: dict[tuple[Path, str], tuple[float, SigningKeys]] = {}
 def signing_keys() -> SigningKeys:
     """The process's signing keys, from the key file (made or rotated on first use)."""
     settings = get_settings()
-    path, algorithm = Path(settings.audit_signing_key_file), settings.audit_signature_algorithm
+    return keys_from_file(Path(settings.audit_signing_key_file), settings.audit_signature_algorithm)
+
+
+def keys_from_file(path: Path, algorithm: str) -> SigningKeys:
+    """The keys in ``path`` (made, or rotated to ``algorithm``, on first use), cached until
+    the file changes. Shared by the audit log's checkpoint key and the exchange node key."""
     with _lock:
         mtime = path.stat().st_mtime if path.exists() else -1.0
         cached = _cache.get((path, algorithm))

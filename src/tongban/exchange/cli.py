@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
 from tongban.errors import DomainError
+from tongban.kit.cli import fail as _fail
 
 app = typer.Typer(no_args_is_help=True, help="Data exchange (数据共享交换)")
 peers_app = typer.Typer(no_args_is_help=True, help="Peer nodes (对端节点)")
 app.add_typer(peers_app, name="peers")
-
-
-def _fail(error: DomainError) -> NoReturn:
-    typer.secho(
-        f"错误 {error.code}: {error.message_zh}\nerror {error.code}: {error.message_en}",
-        fg="red",
-        err=True,
-    )
-    raise typer.Exit(2)
 
 
 @app.command()

@@ -10,13 +10,10 @@ under ``retired`` so messages signed before still verify.
 from __future__ import annotations
 
 import base64
-import fcntl
-import os
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from tongban.audit.signing import ALGORITHMS, SigningKeys, generate
+from tongban.audit.signing import SigningKeys, keys_from_file, reset_signing_keys
 from tongban.config import get_settings
 
 
@@ -28,23 +25,12 @@ class NodeIdentity:
     public_key: str  # base64
 
 
-_lock = threading.Lock()
-_cache: dict[tuple[Path, str], tuple[float, SigningKeys]] = {}
-
-
 def node_keys() -> SigningKeys:
     """The node's current signer (and retired public keys), loaded or made on first use."""
     settings = get_settings()
-    path = Path(settings.exchange_node_key_file)
-    algorithm = settings.exchange_signature_algorithm
-    with _lock:
-        mtime = path.stat().st_mtime if path.exists() else -1.0
-        cached = _cache.get((path, algorithm))
-        if cached and cached[0] == mtime:
-            return cached[1]
-        keys = _load_or_create(path, algorithm)
-        _cache[(path, algorithm)] = (path.stat().st_mtime, keys)
-        return keys
+    return keys_from_file(
+        Path(settings.exchange_node_key_file), settings.exchange_signature_algorithm
+    )
 
 
 def node_identity() -> NodeIdentity:
@@ -58,29 +44,4 @@ def node_identity() -> NodeIdentity:
 
 
 def reset_node_keys() -> None:
-    with _lock:
-        _cache.clear()
-
-
-def _load_or_create(path: Path, algorithm: str) -> SigningKeys:
-    if algorithm not in ALGORITHMS:
-        raise ValueError(f"unknown signature algorithm {algorithm!r}; use one of {ALGORITHMS}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Two processes starting together must not each make a key: one does, under a lock.
-    with open(path.with_name(path.name + ".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if path.exists():
-            keys = SigningKeys.from_json(path.read_text())
-            if keys.current.algorithm == algorithm:
-                return keys
-            keys = SigningKeys(generate(algorithm), [*keys.retired, keys.current])
-        else:
-            keys = SigningKeys(generate(algorithm))
-        tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(keys.to_json())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        return keys
+    reset_signing_keys()  # one cache for every key file

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
 from tongban.errors import DomainError
+from tongban.kit.cli import fail as _fail
 
 app = typer.Typer(no_args_is_help=True, help="Encryption keys (docs/encryption.md).")
-
-
-def _fail(error: DomainError) -> NoReturn:
-    typer.secho(
-        f"错误 {error.code}: {error.message_zh}\nerror {error.code}: {error.message_en}",
-        fg="red",
-        err=True,
-    )
-    raise typer.Exit(2)
 
 
 def _url() -> str:
