@@ -50,7 +50,7 @@ def test_the_report_computes_the_indicators_from_the_cases(demo_session: Session
     assert figures["E1"].value == 2.0 and figures["E2"].value == 100.0
     assert figures["C1"].previous is None and figures["C1"].change is None
     assert figures["S4"].value == 0.0 and figures["S1"].value is None  # decided, not rated
-    assert figures["I2"].value is None  # elder mode is not recorded: n.a., not 0
+    assert figures["I2"].value == 0.0  # the one online case was filed without 长辈模式
     assert any(s.indicator.code == "C1" for s in built.shortfalls)  # 50 % < 80 %
 
 

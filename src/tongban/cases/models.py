@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tongban.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -25,6 +25,8 @@ class Case(IdMixin, TimestampMixin, Base):
     lead_department_name: Mapped[str] = mapped_column(String(128))
     state: Mapped[str] = mapped_column(String(24), index=True)
     channel: Mapped[str] = mapped_column(String(16))
+    # Filed with 长辈模式 (elder mode) switched on in the portal: indicator I2 counts it.
+    elder_mode: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     applicant_kind: Mapped[str] = mapped_column(String(16))
     applicant_name: Mapped[str] = mapped_column(String(64))
     # Sensitive personal data is stored encrypted (privacy/policy.toml); the blind

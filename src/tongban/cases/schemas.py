@@ -38,6 +38,7 @@ class CaseCreate(BaseModel):
     form: dict[str, Any] = {}
     materials: list[MaterialIn] = []
     channel: Channel = "online"
+    elder_mode: bool = False  # filed with the portal's 长辈模式 on (indicator I2)
 
     @model_validator(mode="after")
     def _one_target(self) -> CaseCreate:

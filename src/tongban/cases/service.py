@@ -154,6 +154,7 @@ def submit_case(
         lead_department_name=target.lead_department_name,
         state=rules.State.SUBMITTED,
         channel=submission.channel_for(actor, data.channel),
+        elder_mode=data.elder_mode,
         applicant_kind=data.applicant.kind,
         applicant_name=data.applicant.name.strip(),
         applicant_id_number=identity,

@@ -35,6 +35,7 @@ CASE_SUMMARY_COLUMNS = (
     "materials_uploaded",
     "data_checks",  # shared-data checks made instead of a paper material (免提交)
     "data_checks_verified",
+    "elder_mode",  # filed with the portal's 长辈模式 on
 )
 
 _uploaded = (
@@ -75,6 +76,7 @@ _QUERY = select(
     _uploaded,
     _checks,
     _verified,
+    Case.elder_mode,
 ).order_by(Case.id)
 
 

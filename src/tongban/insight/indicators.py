@@ -113,6 +113,12 @@ FORMULAS: dict[str, Ratio | None] = {
         _flag(pl.col("resolved_on_time").is_not_null()),
     ),
     "assisted_share": Ratio("cases", _flag(pl.col("assisted")), ONE),
+    # of the applications made online through the portal, those made in 长辈模式
+    "elder_mode_rate": Ratio(
+        "cases",
+        _flag((pl.col("channel") == "online") & pl.col("elder_mode")),
+        _flag(pl.col("channel") == "online"),
+    ),
     "township_share": Ratio(
         "cases", _flag(pl.col("region").str.len_chars() == TOWNSHIP_CODE_LENGTH), ONE
     ),
@@ -233,6 +239,7 @@ def case_table(
         {
             **{name: columns[name] for name in _CASE_PASSTHROUGH},
             "assisted": [bool(a) for a in columns["assisted"]],
+            "elder_mode": pl.Series([bool(e) for e in columns["elder_mode"]], dtype=pl.Boolean),
             "working_days": pl.Series(working_days, dtype=pl.Int64),
             "on_time": pl.Series(on_time, dtype=pl.Boolean),
             "visits": [_visits(f, channel) for f, channel in zip(facts, channels, strict=True)],

@@ -14,7 +14,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tongban.cases.rules import ACTION_LABELS, STATE_LABELS, TASK_STATE_LABELS
 from tongban.errors import DomainError
-from tongban.web import i18n, labels
+from tongban.web import elder, i18n, labels
 from tongban.web.csrf import FIELD as CSRF_FIELD
 from tongban.web.csrf import csrf_token
 
@@ -114,6 +114,7 @@ def render(
         "csrf_token": csrf_token(request),
         "flashes": _pop_flashes(request),
         "actor": None,
+        **elder.template_context(request),
     }
     values.update(context or {})
     html = env.get_template(template).render(values)

@@ -24,7 +24,7 @@ from tongban.catalog import service as catalog_service
 from tongban.catalog.schemas import ItemRead, MaterialRead
 from tongban.deps import SessionDep
 from tongban.errors import DomainError
-from tongban.web import forms, i18n, labels
+from tongban.web import elder, forms, i18n, labels
 from tongban.web.auth import Filer, SignedIn
 from tongban.web.csrf import CsrfForm
 from tongban.web.rendering import error_message, redirect, render
@@ -180,6 +180,7 @@ def _submit(
         form=answers.data,
         materials=materials,
         channel="online" if actor.role == Role.APPLICANT else "window",
+        elder_mode=elder.is_on(request),
     )
     try:
         case = cases_service.submit_case(session, actor=actor, data=data, idempotency_key=key)
