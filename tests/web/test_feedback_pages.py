@@ -179,6 +179,26 @@ def test_a_complaint_from_filing_to_confirmation_through_the_pages(web: TestClie
     assert "满意，确认办结" not in page
 
 
+def test_the_worker_s_reminders_and_escalations_show_in_the_department_s_queue(
+    web: TestClient, demo_db: str
+) -> None:
+    from datetime import timedelta
+
+    from tongban.feedback import jobs
+    from tongban.kit.clock import now
+
+    login(web, "applicant_ma")
+    page = _file(web, target_kind="item", target_ref=DIBAO_CODE, text="电话一直打不通")
+    assert re.search(r"已收到您的诉求，编号 (\w+)。", page), _flashes(page)
+    logout(web)
+    login(web, "reviewer_mzj")
+    assert 'id="alarms"' not in web.get("/workbench/complaints").text  # nothing raised yet
+    jobs.run_once(demo_db, at=now() + timedelta(hours=30))  # the 24 h response missed
+    queue = web.get("/workbench/complaints").text
+    assert 'id="alarms"' in queue
+    assert "临期提醒" in queue and "升级至部门负责人" in queue and "首次响应" in queue
+
+
 def test_an_anonymous_complaint_is_followed_with_its_query_code(web: TestClient) -> None:
     refused = web.post(
         "/complaints",

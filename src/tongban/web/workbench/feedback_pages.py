@@ -102,8 +102,21 @@ def complaints(
     found = feedback_service.list_complaints(
         session, actor=actor, page=page, size=PAGE_SIZE, open_only=show != "all"
     )
-    context = {"actor": actor, "complaints": found, "show": show, **paged(found)}
+    context = {
+        "actor": actor,
+        "complaints": found,
+        "show": show,
+        # What the worker raised for me: deadlines coming up, and escalations.
+        "alarms": feedback_service.alarms(session, actor=actor)[:ALARMS_SHOWN],
+        "alarm_levels": feedback_rules.LEVEL_NAMES,
+        "alarm_deadlines": ALARM_DEADLINES,
+        **paged(found),
+    }
     return render(request, "workbench/complaints.html", {**context, **_staff_context(request)})
+
+
+ALARMS_SHOWN = 20
+ALARM_DEADLINES = {"response": "首次响应", "result": "办理结果", "follow_up": "差评整改"}
 
 
 @router.get("/complaints/{complaint_no}")
