@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -18,6 +21,26 @@ LI = ANCHORS[1]  # 李建军: spelled 李建君 in the property register
 LOAN = "11640425MB00009TBM201007100100001"  # 住房公积金贷款
 AID = "11640425MB00010TBR051008000100001"  # 最低生活保障申请
 POLICE = "11640425MB00003TBK"
+
+
+@contextmanager
+def county_session(url: str, sources: Path) -> Iterator[Session]:
+    """The demo county with its legacy sources registered, approved, enabled and granted;
+    a session the test uses (rolled back at the end) with fresh circuit breakers."""
+    from tongban.db import session_factory, transaction
+    from tongban.demo.exchange import load_exchange_demo
+    from tongban.exchange.resilience import breakers
+
+    breakers.reset()
+    with transaction(url) as s:
+        load_exchange_demo(s, sources)
+    session = session_factory(url)()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+        breakers.reset()
 
 
 def demo_actor(session: Session, username: str) -> Actor:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.orm import Session
 
-from tongban.access import service as access_service
-from tongban.access.rules import Actor
+from exchange_support import county_session
+from exchange_support import demo_actor as actor
 from tongban.cases import service as case_service
 from tongban.cases.schemas import ActionIn, ApplicantIn, CaseCreate, CaseDetail, MaterialIn
 from tongban.catalog import service as catalog_service
@@ -31,25 +31,8 @@ def legacy(tmp_path_factory: pytest.TempPathFactory) -> LegacySources:
 
 @pytest.fixture
 def county(demo_db: str, legacy: LegacySources) -> Iterator[Session]:
-    from tongban.db import session_factory, transaction
-    from tongban.demo.exchange import load_exchange_demo
-    from tongban.exchange.resilience import breakers
-
-    breakers.reset()
-    with transaction(demo_db) as s:
-        load_exchange_demo(s, legacy.directory)
-    session = session_factory(demo_db)()
-    try:
+    with county_session(demo_db, legacy.directory) as session:
         yield session
-    finally:
-        session.rollback()
-        session.close()
-
-
-def actor(session: Session, username: str) -> Actor:
-    found = access_service.actor_by_username(session, username)
-    assert found is not None
-    return found
 
 
 def submit(session: Session) -> CaseDetail:
