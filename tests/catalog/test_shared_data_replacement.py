@@ -7,6 +7,7 @@ from typing import Any
 from tongban.cases.submission import must_upload
 from tongban.catalog.rules import ServiceOffer, item_problems
 from tongban.catalog.schemas import ItemCreate, MaterialRead
+from tongban.demo.loader import read
 
 OFFERED = {
     "population.person_basic": ServiceOffer(frozenset({"DE0001", "DE0002"}), frozenset()),
@@ -71,3 +72,72 @@ def test_a_replaced_material_is_not_uploaded() -> None:
     assert not must_upload(MaterialRead.model_validate({**base, "replaced_by": "电子证照"}))
     optional = {**base, "necessity": "deferrable"}
     assert not must_upload(MaterialRead.model_validate(optional))
+
+
+def marriage(subjects: list[Any], compare: dict[str, str] | None = None) -> ItemCreate:
+    """A material about two people, the other one's number and name on the form."""
+    form = next(i for i in read("items") if i["name"] == "结婚登记")["form_schema"]
+    replacement = {
+        "service": "population.person_basic",
+        "purpose": "p",
+        "compare": {"DE0001": "applicant.id_number", "DE0002": "applicant.name"}
+        if compare is None
+        else compare,
+        "subjects": subjects,
+    }
+    data = item(replacement).model_dump()
+    data["materials"][0]["name"] = "男女双方居民身份证"
+    return ItemCreate.model_validate({**data, "form_schema": form})
+
+
+PARTNER = {
+    "id_number": "form.partner_id",
+    "label": "另一方",
+    "compare": {"DE0001": "form.partner_id", "DE0002": "form.partner_name"},
+}
+
+
+def test_a_material_about_two_people_names_each_subject() -> None:
+    both = marriage(["applicant.id_number", PARTNER])  # a plain string: the number's source
+    assert [p.code for p in item_problems(both, offered=OFFERED)] == []
+    replacement = both.materials[0].replaced_by_data
+    assert replacement is not None
+    checked = replacement.checked_subjects()
+    assert [s.id_number for s in checked] == ["applicant.id_number", "form.partner_id"]
+    assert checked[0].compare == {"DE0001": "applicant.id_number", "DE0002": "applicant.name"}
+    assert checked[1].compare == PARTNER["compare"]
+    # Backward compatible: without subjects the applicant alone is checked.
+    alone = item({"service": "population.person_basic", "purpose": "p", "compare": {}})
+    assert alone.materials[0].replaced_by_data is not None
+    assert [s.id_number for s in alone.materials[0].replaced_by_data.checked_subjects()] == [
+        "applicant.id_number"
+    ]
+
+
+def test_nonsense_subjects_are_refused() -> None:
+    def problems(data: ItemCreate) -> list[str]:
+        return [p.code for p in item_problems(data, offered=OFFERED)]
+
+    spouse = {**PARTNER, "id_number": "form.spouse_id"}
+    assert problems(marriage(["applicant.id_number", spouse])) == ["replacement_unknown_subject"]
+    assert problems(marriage([{**PARTNER, "id_number": "applicant.name"}])) == [
+        "replacement_unknown_subject"
+    ]
+    assert problems(marriage(["applicant.id_number", "applicant.id_number"])) == [
+        "replacement_duplicate_subject"
+    ]
+    # The other person compared with the applicant's own name: refused, with a reason.
+    borrowed = item_problems(marriage(["applicant.id_number", "form.partner_id"]), offered=OFFERED)
+    assert [p.code for p in borrowed] == ["replacement_subject_compare"]
+    assert (
+        "applicant.name" in borrowed[0].message_zh and "form.partner_id" in borrowed[0].message_en
+    )
+    # Each subject compares something (or the replacement asks a claim).
+    assert problems(marriage(["applicant.id_number", PARTNER], compare={})) == [
+        "replacement_needs_check"
+    ]
+    unknown = {**PARTNER, "compare": {"DE0009": "form.partner_id", "DE0002": "form.nope"}}
+    assert problems(marriage(["applicant.id_number", unknown])) == [
+        "replacement_unknown_source",
+        "replacement_unknown_element",
+    ]

@@ -11,14 +11,15 @@ from sqlalchemy.orm import Session
 from tongban.access import service as access_service
 from tongban.audit import service as audit_service
 from tongban.audit.models import AuditAlert, AuditEntry
-from tongban.cases.models import Case, CaseEvent
-from tongban.db import session_factory
+from tongban.cases.models import Case, CaseEvent, CaseVerification
+from tongban.db import session_factory, transaction
 from tongban.demo import history
+from tongban.demo.exchange import load_exchange_demo
 from tongban.demo.history import SLOW_ITEM, load_history
 from tongban.feedback.models import Complaint, Rating
 from tongban.insight import service as insight_service
 from tongban.kit.clock import local_today, to_local
-from tongban.kit.ids import is_valid_id_number
+from tongban.kit.ids import is_valid_id_number, is_valid_uscc
 from tongban.workdays import service as workdays_service
 
 CASES = 80
@@ -50,8 +51,11 @@ def test_history_spreads_cases_ratings_and_complaints_over_six_months(demo_db: s
     assert max(submitted) - min(submitted) > timedelta(days=150)
     for moment in (to_local(e.at) for e in events):
         assert calendar.is_workday(moment.date()) and time(9) <= moment.time() < time(17)
-    # Fictional applicants with valid identity numbers, at the window.
-    assert all(is_valid_id_number(c.applicant_id_number) for c in cases)
+    # Fictional applicants with valid identity numbers (enterprises: credit codes), at the window.
+    people = [c for c in cases if c.applicant_kind == "person"]
+    enterprises = [c for c in cases if c.applicant_kind == "enterprise"]
+    assert all(is_valid_id_number(c.applicant_id_number) for c in people)
+    assert enterprises and all(is_valid_uscc(c.applicant_id_number) for c in enterprises)
     assert {c.channel for c in cases} == {"window"}
 
     levels = Counter(r.level for r in ratings)
@@ -70,9 +74,9 @@ def test_the_slow_department_tops_the_bottlenecks(demo_db: str) -> None:
         admin = access_service.actor_by_username(s, "admin")
         assert admin is not None
         report = insight_service.bottleneck_report(s, actor=admin)
-    top = report.bottlenecks[0]
+    top, *others = report.bottlenecks
     assert (top.item, top.action, top.office) == (SLOW_ITEM, "approve_task", "11640425MB00008TB0")
-    assert top.score > 3 * report.bottlenecks[1].score
+    assert all(top.score > 3 * other.score for other in others)
 
 
 def test_loading_twice_adds_nothing(demo_db: str) -> None:
@@ -95,3 +99,25 @@ def test_the_plan_is_seeded(demo_session: Session) -> None:
 
     assert plan(7) == plan(7)
     assert plan(7) != plan(8)
+
+
+def test_with_the_exchange_the_applicants_pass_the_checks_of_their_registers(
+    demo_db: str,
+) -> None:
+    with transaction(demo_db) as s:
+        load_exchange_demo(s)  # the legacy sources in the settings' directory
+    load_history(demo_db, cases=40)
+    with session_factory(demo_db)() as s:
+        checks = list(s.scalars(select(CaseVerification)))
+        accepted = list(s.scalars(select(Case).where(Case.accepted_at.is_not(None))))
+    outcomes = Counter((c.service_code, c.outcome) for c in checks)
+    # Registered people and 存续 enterprises: their identity and licence checks pass.
+    identity = [c for c in checks if c.service_code == "population.person_basic"]
+    assert identity and all(c.outcome == "verified" for c in identity), outcomes
+    licences = [c for c in checks if c.service_code == "enterprise.registration"]
+    assert all(c.outcome == "verified" for c in licences), outcomes
+    # What still did not pass (a certificate number the demo form makes up) was checked on
+    # paper by the clerk before acceptance.
+    by_case = {c.id for c in accepted}
+    assert all(c.paper_checked_at is not None for c in checks
+               if c.outcome != "verified" and c.case_id in by_case)  # fmt: skip

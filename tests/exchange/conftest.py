@@ -71,10 +71,10 @@ def _fresh_breakers() -> Iterator[None]:
 def exchange_db(demo_db: str, legacy: LegacySources) -> str:
     """The demo county with the demo providers registered, approved, enabled and granted."""
     from tongban.db import transaction
-    from tongban.demo.exchange import load_exchange_demo
+    from tongban.demo.exchange import PROVIDERS, load_exchange_demo
 
     with transaction(demo_db) as session:
-        assert load_exchange_demo(session, legacy.directory) == 4
+        assert load_exchange_demo(session, legacy.directory) == len(PROVIDERS)
     return demo_db
 
 

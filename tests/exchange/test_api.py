@@ -45,7 +45,14 @@ def test_admins_see_and_keep_the_registry(
     listed = client.get("/api/v1/exchange/providers", headers=as_["admin"])
     assert listed.status_code == 200
     by_code = {p["code"]: p for p in listed.json()}
-    assert set(by_code) == {"population", "realestate", "social_insurance", "subsistence"}
+    assert set(by_code) == {
+        "population",
+        "realestate",
+        "social_insurance",
+        "subsistence",
+        "enterprise",
+        "enterprise_agents",
+    }
     assert by_code["realestate"]["status"] == "enabled"
     assert by_code["realestate"]["registered_by"] == "system"
     assert by_code["realestate"]["decided_by"] == "admin"
@@ -79,7 +86,11 @@ def test_admins_see_and_keep_the_registry(
     grants = client.get(
         "/api/v1/exchange/authorizations?service_code=realestate.ownership", headers=as_["admin"]
     )
-    assert {g["consumer"] for g in grants.json()} == {LOAN, "11640425MB00010TBR051008000100001"}
+    assert {g["consumer"] for g in grants.json()} == {
+        LOAN,
+        "11640425MB00010TBR051008000100001",  # 最低生活保障申请
+        "11640425MB00008TB0071006000100001",  # 不动产转移登记: 不动产权属证书 免提交
+    }
 
 
 def test_staff_check_as_their_role_and_the_status_follows_the_outcome(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +14,7 @@ from tongban.audit.signing import generate
 from tongban.cli import app
 from tongban.config import get_settings
 from tongban.db import transaction
+from tongban.demo.loader import read
 from tongban.exchange import service
 
 runner = CliRunner()
@@ -93,3 +95,38 @@ def test_node_prints_the_key_that_peers_add(database: str) -> None:
     assert "county-b" in output and "active" in output
     code, output = invoke("peers", "add", "county-c", "--url", "x", "--public-key", "AAAA")
     assert code == 2 and "exchange_bad_peer_key" in output
+
+
+def test_coverage_lists_per_item_how_each_material_is_replaced(database: str) -> None:
+    items = read("items")
+    declared = sum(bool(m.get("replaced_by_data")) for i in items for m in i["materials"])
+    code, output = invoke("coverage", "--format", "json")
+    assert code == 0, output
+    report = json.loads(output)
+    totals = report["totals"]
+    assert totals["shared_data"] == declared == 32
+    assert totals["materials"] == sum(len(i["materials"]) for i in items) == 98
+    assert totals["shared_data"] + totals["description"] + totals["paper"] == totals["materials"]
+    by_item = {i["name"]: {m["name"]: m for m in i["materials"]} for i in report["items"]}
+    cards = by_item["结婚登记"]["男女双方居民身份证"]
+    assert (cards["how"], cards["service"], cards["elements"]) == (
+        "shared_data", "population.person_basic", ["DE0001", "DE0002"]
+    )  # fmt: skip
+    assert cards["subjects"] == ["applicant.id_number", "form.partner_id"]
+    licence = by_item["印章刻制备案"]["营业执照"]
+    assert (licence["service"], licence["claim"]) == ("enterprise.registration", "registered")
+    house = by_item["住房公积金贷款"]["无其他住房证明"]
+    assert (house["claim"], house["holds"]) == ("owns_property", False)
+    family = by_item["最低生活保障申请"]["家庭成员居民身份证"]  # the applicant and each listed
+    assert family["subjects"] == ["applicant.id_number", "form.family_members"]
+    assert by_item["出生医学证明"]["父母双方居民身份证"]["how"] == "description"
+    assert by_item["结婚登记"]["近期半身免冠合影照片"]["how"] == "paper"
+
+    code, text = invoke("coverage")
+    assert code == 0, text
+    assert "免提交覆盖 Shared-data coverage of the catalog" in text
+    assert f"数据共享替代 shared data {declared}" in text
+    assert "claim owns_property (must not hold)" in text
+    assert "subjects applicant.id_number, form.partner_id" in text
+    code, output = invoke("coverage", "--format", "xml")
+    assert code == 2

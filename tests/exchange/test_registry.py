@@ -96,6 +96,14 @@ def test_registration_checks_the_mapping_and_the_elements(
             provider_data("rk", url, services=[{**service, "elements": []}]),
             "exchange_service_elements",
         ),
+        (  # a claim holds "until" a date element, not a name
+            provider_data(
+                "rk",
+                url,
+                services=[{**service, "claims": {"x": {"label": "x", "until": ["DE0002"]}}}],
+            ),
+            "exchange_claim_until",
+        ),
     ]
     for data, code in cases:
         with pytest.raises(Invalid) as error:

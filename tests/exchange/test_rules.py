@@ -90,6 +90,11 @@ def test_claims_take_exactly_their_values_and_add_fixed_ones() -> None:
         with pytest.raises(Invalid) as error:
             rules.claim_values(owner, "owns_certificate", given)
         assert error.value.code == "exchange_claim_values"
+    # A claim valid "until" a date: the asker gives the agent, the date is the record's own.
+    agent = ClaimSpec.from_json({"label": "经办人", "equals": ["DE0031"], "until": ["DE0032"]})
+    assert (agent.until, agent.elements()) == (("DE0032",), ("DE0031", "DE0032"))
+    assert rules.claim_values(agent, "authorized_agent", {"DE0031": "X"}) == {"DE0031": "X"}
+    assert ClaimSpec.from_json({"label": "旧"}).until == ()  # claims stored before `until`
 
 
 def test_consent_is_valid_between_given_and_expiry_until_revoked() -> None:

@@ -2,7 +2,10 @@
 
 For every material of the application that the catalog says is replaced by shared
 data (``replaced_by_data``), the platform asks the exchange — as the case's item,
-for the item's purpose, about the applicant — instead of asking for the paper.
+for the item's purpose, about the applicant (an enterprise applicant: its credit code)
+or about each person the material concerns (男女双方居民身份证: both, each with their
+own values; the material passes only if every one passes) — instead of asking for
+the paper.
 
 It runs inside the submission's transaction, bounded by the exchange's own
 per-provider timeouts, retries and circuit breaker: the result is part of the
@@ -16,8 +19,9 @@ document checked by the clerk (``resolve_for_acceptance``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -25,12 +29,18 @@ from sqlalchemy.orm import Session
 
 from tongban.access.rules import Actor
 from tongban.cases.models import Case, CaseVerification
-from tongban.catalog.schemas import ItemRead, MaterialRead, SharedDataReplacement
+from tongban.catalog.schemas import (
+    ItemRead,
+    MaterialRead,
+    ReplacementSubject,
+    SharedDataReplacement,
+)
 from tongban.errors import Conflict, DomainError, Invalid
 from tongban.exchange import service as exchange_service
 from tongban.kit.clock import now
 
 VERIFIED = "verified"
+APPLICANT = "申请人"  # the label of the applicant among a material's subjects
 # The case event of a check: it records, it does not move the case (no national code).
 EVENT_ACTION = "verify"
 EVENT_LABEL = "共享数据核验（免提交）"
@@ -74,6 +84,18 @@ def verify_materials(
     return results
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """One subject's check: the outcome after negation, and what the exchange said."""
+
+    label: str
+    outcome: str
+    code: str
+    message_zh: str
+    message_en: str
+    result: exchange_service.VerificationResult | None = None
+
+
 def _check(
     session: Session,
     actor: Actor,
@@ -82,7 +104,13 @@ def _check(
     material: MaterialRead,
     replacement: SharedDataReplacement,
 ) -> CaseVerification:
-    values = {element: _declared(case, source) for element, source in replacement.compare.items()}
+    """One row per material: it passes only if every subject it concerns passes."""
+    subjects = _each_person(case, replacement.checked_subjects())
+    answers = [_ask(session, actor, case, item, replacement, subject) for subject in subjects]
+    elements = {element for subject in subjects for element in subject.compare or {}}
+    deciding = next((a for a in answers if a.outcome != VERIFIED), answers[-1])
+    several = len(answers) > 1
+    whose = f"{deciding.label or APPLICANT}：" if several and deciding.outcome != VERIFIED else ""
     row = CaseVerification(
         requirement_id=material.id,
         requirement_name=material.name,
@@ -90,10 +118,68 @@ def _check(
         service_code=replacement.service,
         claim=replacement.claim,
         claim_holds=replacement.holds,
-        elements=sorted(values),
+        elements=sorted(elements),
+        outcome=deciding.outcome,
+        code=deciding.code,
+        message_zh=whose + deciding.message_zh,
+        message_en=deciding.message_en,
         fields=[],
         paper_checked_by_name="",
+        at=now(),
     )
+    answered = [a.result for a in answers if a.result is not None]
+    if answered:
+        shown = next((r for r in answered if r.source), answered[0])
+        row.provider_code, row.source = shown.provider_code, shown.source
+        result = deciding.result or answered[-1]
+        row.request_id, row.at = result.request_id, result.at
+    fields = []
+    for answer in answers:
+        for field in answer.result.fields if answer.result else ():
+            values = asdict(field)
+            if several:  # whose values these are, for the clerk (另一方·姓名 …)
+                label = answer.label or APPLICANT
+                values |= {"subject": label, "name": f"{label}·{field.name}"}
+            fields.append(values)
+    row.fields = fields
+    return row
+
+
+def _each_person(case: Case, subjects: list[ReplacementSubject]) -> list[ReplacementSubject]:
+    """A subject that lists several people (家庭成员) becomes one subject per identity
+    number listed, each labelled with its place in the list."""
+    expanded: list[ReplacementSubject] = []
+    for subject in subjects:
+        if not subject.many:
+            expanded.append(subject)
+            continue
+        numbers = listed_numbers(_declared(case, subject.id_number))
+        for n, number in enumerate(numbers, start=1):
+            label = f"{subject.label or '成员'}{n}"[:16]
+            expanded.append(
+                subject.model_copy(update={"id_number": LITERAL + number, "label": label})
+            )
+    return expanded
+
+
+LITERAL = "value:"  # a subject whose identity number is given, not looked up
+
+
+def listed_numbers(text: str) -> list[str]:
+    """Identity numbers as people list them: one per line, or separated by commas/、/；."""
+    parts = re.split(r"[\s,，、;；]+", text or "")
+    return list(dict.fromkeys(p.strip().upper() for p in parts if p.strip()))
+
+
+def _ask(
+    session: Session,
+    actor: Actor,
+    case: Case,
+    item: ItemRead,
+    replacement: SharedDataReplacement,
+    subject: ReplacementSubject,
+) -> _Answer:
+    values = {e: _declared(case, source) for e, source in (subject.compare or {}).items()}
     try:
         # A savepoint: a question that cannot be asked leaves nothing half-written.
         with session.begin_nested():
@@ -102,7 +188,7 @@ def _check(
                 actor=actor,
                 consumer_item_code=item.code,
                 service_code=replacement.service,
-                subject=case.applicant_id_number,
+                subject=_declared(case, subject.id_number),
                 purpose=replacement.purpose,
                 claim=replacement.claim,
                 claim_values=values if replacement.claim else None,
@@ -111,22 +197,15 @@ def _check(
                 related=True,
             )
     except DomainError as error:  # misconfigured (unknown service, element not offered …)
-        row.outcome, row.code = "unavailable", error.code
-        row.message_zh = exchange_service.UNAVAILABLE_ZH
-        row.message_en = exchange_service.UNAVAILABLE_EN
-        row.at = now()
-        return row
+        zh, en = exchange_service.UNAVAILABLE_ZH, exchange_service.UNAVAILABLE_EN
+        return _Answer(subject.label, "unavailable", error.code, zh, en)
     outcome: str = result.outcome
     code, zh, en = result.code, result.message_zh, result.message_en
     negated = replacement.claim is not None and not replacement.holds
     if negated and outcome in (VERIFIED, "mismatch"):
         # The document attests the claim does NOT hold (无其他住房证明: owns no property).
         outcome, code, zh, en = _negated(claim_held=outcome == VERIFIED, source=result.source)
-    row.outcome, row.code, row.message_zh, row.message_en = outcome, code, zh, en
-    row.provider_code, row.source = result.provider_code, result.source
-    row.request_id, row.at = result.request_id, result.at
-    row.fields = [asdict(field) for field in result.fields]
-    return row
+    return _Answer(subject.label, outcome, code, zh, en, result)
 
 
 def _negated(*, claim_held: bool, source: str) -> tuple[str, str, str, str]:
@@ -141,6 +220,8 @@ def _negated(*, claim_held: bool, source: str) -> tuple[str, str, str, str]:
 
 
 def _declared(case: Case, source: str) -> str:
+    if source.startswith(LITERAL):
+        return source.removeprefix(LITERAL)
     if source == "applicant.name":
         return case.applicant_name
     if source == "applicant.id_number":

@@ -55,6 +55,11 @@ class ServiceItem(IdMixin, TimestampMixin, Base):
     result_name: Mapped[str] = mapped_column(String(200), default="")
     faq: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     form_schema: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    assurance_level: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    decided_by: Mapped[str] = mapped_column(
+        String(16), default="department", server_default="department"
+    )
+    issues: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     version: Mapped[int] = mapped_column(Integer, default=1)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -105,6 +110,8 @@ class Bundle(IdMixin, TimestampMixin, Base):
     promised_limit_days: Mapped[int] = mapped_column(Integer)
     statutory_limit_days: Mapped[int] = mapped_column(Integer)
     lead_department_code: Mapped[str] = mapped_column(String(18))
+    # Item codes by stage (schemas.BundleCreate.stages); empty: all in parallel.
+    stages: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
 
     entries: Mapped[list[BundleItem]] = relationship(
         back_populates="bundle", order_by="BundleItem.position", cascade="all, delete-orphan"

@@ -4,7 +4,7 @@ the data classification every form field declares."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from tongban.catalog.schemas import (
+    APPLICANT_ID,
     APPLICATION_SOURCES,
     BundleCreate,
     ItemCreate,
@@ -21,7 +22,7 @@ from tongban.catalog.schemas import (
     SharedDataReplacement,
 )
 from tongban.errors import Invalid
-from tongban.privacy.policy import TEXT_MASKS, FormFieldDeclaration
+from tongban.privacy.policy import NEVER_BASIS_MASKS, TEXT_MASKS, FormFieldDeclaration
 
 # Every field declares its data class and purpose here (data minimization); JSON Schema
 # validators and the form generator ignore the keyword.
@@ -135,7 +136,8 @@ def replacement_problems(
     where = f"materials.{material.code}.replaced_by_data"
     name = material.name
     problems: list[Problem] = []
-    if replacement.claim is None and not replacement.compare:
+    compares = all(s.compare for s in replacement.checked_subjects())
+    if replacement.claim is None and not compares:
         problems.append(
             Problem(
                 "replacement_needs_check",
@@ -145,11 +147,14 @@ def replacement_problems(
             )
         )
     fields = form_schema.get("properties", {})
-    for element, source in replacement.compare.items():
-        known = source in APPLICATION_SOURCES or (
-            source.startswith("form.") and source[5:] in fields
-        )
-        if not known:
+
+    def known(source: str) -> bool:
+        in_form = source.startswith("form.") and source[5:] in fields
+        return source in APPLICATION_SOURCES or in_form
+
+    compared = [replacement.compare, *(s.compare for s in replacement.subjects if s.compare)]
+    for element, source in ((e, s) for compare in compared for e, s in compare.items()):
+        if not known(source):
             problems.append(
                 Problem(
                     "replacement_unknown_source",
@@ -160,8 +165,55 @@ def replacement_problems(
                     where,
                 )
             )
+    problems.extend(_subject_problems(name, where, replacement, known))
     if offered is not None:
         problems.extend(_offer_problems(name, where, replacement, offered))
+    return problems
+
+
+def _subject_problems(
+    name: str, where: str, replacement: SharedDataReplacement, known: Callable[[str], bool]
+) -> list[Problem]:
+    """Each subject's identity number comes from the application, once; another person
+    is compared with their own values, never with the applicant's."""
+    problems: list[Problem] = []
+    sources = [s.id_number for s in replacement.subjects]
+    for source in sources:
+        if source == "applicant.name" or not known(source):
+            problems.append(
+                Problem(
+                    "replacement_unknown_subject",
+                    f"材料“{name}”：核验对象的身份号码来源 {source} 不存在"
+                    "（可用 applicant.id_number 或 form.<表单字段>）。",
+                    f"Material {name}: the subject's identity number comes from {source}, which "
+                    "the application lacks (applicant.id_number, form.<field>).",
+                    where,
+                )
+            )
+    if len(set(sources)) != len(sources):
+        problems.append(
+            Problem(
+                "replacement_duplicate_subject",
+                f"材料“{name}”：同一核验对象列出了两次。",
+                f"Material {name}: a subject is listed twice.",
+                where,
+            )
+        )
+    for subject in replacement.checked_subjects():
+        borrowed = [
+            source for source in (subject.compare or {}).values() if source.startswith("applicant.")
+        ]
+        if subject.id_number != APPLICANT_ID and borrowed:
+            problems.append(
+                Problem(
+                    "replacement_subject_compare",
+                    f"材料“{name}”：核验对象 {subject.label or subject.id_number} 不是申请人，"
+                    f"不能与申请人的信息（{'、'.join(borrowed)}）比对，请为其指明比对来源。",
+                    f"Material {name}: subject {subject.id_number} is not the applicant and "
+                    f"cannot be compared with the applicant's {', '.join(borrowed)}; give its own.",
+                    where,
+                )
+            )
     return problems
 
 
@@ -190,7 +242,8 @@ def _offer_problems(
             )
         )
     if replacement.claim is None:
-        for element in sorted(set(replacement.compare) - offer.elements):
+        compared = {e for s in replacement.checked_subjects() for e in s.compare or {}}
+        for element in sorted(compared - offer.elements):
             problems.append(
                 Problem(
                     "replacement_unknown_element",
@@ -354,6 +407,15 @@ def _coherence_problems(
                 "non-personal data is not masked: mask must be none, or change personal",
             )
         )
+    if declaration.basis and declaration.mask in NEVER_BASIS_MASKS:
+        problems.append(
+            _declaration_problem(
+                name,
+                f"{where}.basis",
+                "证件号码、电话、银行卡号不能作为审查依据直接显示，须脱敏并按事由查看明文",
+                "identity, phone and card numbers cannot be a decision basis shown plain",
+            )
+        )
     if declaration.mask in TEXT_MASKS and field_type != "string":
         problems.append(
             _declaration_problem(
@@ -425,7 +487,24 @@ def bundle_problems(data: BundleCreate, item_departments: dict[str, str]) -> lis
                 "item_codes",
             )
         )
-    return problems
+    return problems + _stage_problems(data)
+
+
+def _stage_problems(data: BundleCreate) -> list[Problem]:
+    """Stages, when given, place every item of the bundle in exactly one non-empty stage."""
+    if not data.stages:
+        return []
+    staged = [code for stage in data.stages for code in stage]
+    if all(data.stages) and sorted(staged) == sorted(set(data.item_codes)):
+        return []
+    return [
+        Problem(
+            "bundle_stages_invalid",
+            "办理阶段须把一件事的每个事项恰好安排一次，且每个阶段至少一个事项。",
+            "Stages must place each of the bundle's items exactly once, none empty.",
+            "stages",
+        )
+    ]
 
 
 def raise_problems(problems: list[Problem], what_zh: str, what_en: str) -> None:

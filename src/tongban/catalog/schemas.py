@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ItemType = Literal["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "20"]
 MaterialForm = Literal["original", "copy", "electronic"]  # 原件 / 复印件 / 电子
@@ -12,10 +12,35 @@ Necessity = Literal["required", "conditional", "deferrable"]  # 必要 / 情形�
 OnlineDepth = Literal["offline", "info", "online_apply", "full_online"]
 # 无 / 全程网办 / 异地代收代办 / 多地联办
 CrossProvinceMode = Literal["none", "full_online", "proxy", "multi_site"]
+# Who makes the decision: the (lead) department's reviewer, or the window (窗口即办).
+DecidedBy = Literal["department", "window"]
+# What kind of value an item's approval issues into the application (checked when issued).
+IssuedKind = Literal["credit_code", "text"]
 
 
 # Where a compared value comes from in the application: the applicant block or a form field.
 APPLICATION_SOURCES = ("applicant.name", "applicant.id_number")
+APPLICANT_ID = "applicant.id_number"  # for an enterprise applicant: its 统一社会信用代码
+
+
+class ReplacementSubject(BaseModel):
+    """One person (or enterprise) a replaced material concerns, checked on its own.
+
+    ``id_number``: where the lookup key comes from (``applicant.id_number`` or
+    ``form.<field>``); ``compare``: what is compared for this subject (default: the
+    replacement's ``compare``; a subject other than the applicant compares its own values).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id_number: str = Field(description="applicant.id_number or form.<field>")
+    label: str = Field("", max_length=16, description="shown with the check: 男方, 另一方 …")
+    compare: dict[str, str] | None = None
+    many: bool = Field(
+        False,
+        description="the form field lists several identity numbers (one per line, or "
+        "separated by commas): each is a subject of its own; none listed, none checked",
+    )
 
 
 class SharedDataReplacement(BaseModel):
@@ -26,6 +51,10 @@ class SharedDataReplacement(BaseModel):
     service's elements compared with what the application declares (``compare``:
     element code → ``applicant.name`` | ``applicant.id_number`` | ``form.<field>``;
     with a claim, they are the claim's values).
+
+    ``subjects``: a material about two or more people (男女双方居民身份证) is checked for
+    each of them — it passes only if every one passes; empty: the applicant alone. A
+    plain string names where the subject's identity number comes from.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -35,6 +64,25 @@ class SharedDataReplacement(BaseModel):
     claim: str | None = None
     holds: bool = True
     compare: dict[str, str] = {}
+    subjects: list[ReplacementSubject] = Field(
+        default_factory=list, description="whom the material concerns; empty: the applicant"
+    )
+
+    @field_validator("subjects", mode="before")
+    @classmethod
+    def _plain_subjects(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"id_number": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    def checked_subjects(self) -> list[ReplacementSubject]:
+        """Each subject with what is compared for it (the applicant alone by default)."""
+        if not self.subjects:
+            return [ReplacementSubject(id_number=APPLICANT_ID, compare=dict(self.compare))]
+        return [
+            s if s.compare is not None else s.model_copy(update={"compare": dict(self.compare)})
+            for s in self.subjects
+        ]
 
 
 class MaterialBase(BaseModel):
@@ -96,6 +144,21 @@ class ItemBase(BaseModel):
     result_name: str = ""
     faq: list[dict[str, str]] = []
     form_schema: dict[str, Any] = {"type": "object", "properties": {}}
+    assurance_level: int = Field(
+        2,
+        ge=1,
+        le=3,
+        description="实名认证 level an account needs to apply online: 1 phone confirmed, "
+        "2 identity confirmed against the population register, 3 checked in person",
+    )
+    decided_by: DecidedBy = Field(
+        "department", description="who decides: the department's reviewer or the window"
+    )
+    issues: dict[str, IssuedKind] = Field(
+        default_factory=dict,
+        description="form fields whose values this item's approval issues, e.g. "
+        '{"uscc": "credit_code"}: in a bundle, later items receive them instead of asking',
+    )
 
 
 class ItemCreate(ItemBase):
@@ -146,6 +209,12 @@ class BundleCreate(BaseModel):
     promised_limit_days: int = Field(ge=0)
     statutory_limit_days: int = Field(ge=0)
     lead_department_code: str
+    stages: list[list[str]] = Field(
+        default_factory=list,
+        description="item codes by stage: a stage's tasks start when the earlier stage is "
+        "approved (企业开办: 设立登记 first, then 印章, 发票, 社保, 公积金 together); "
+        "empty: every item in parallel",
+    )
 
 
 class BundleRead(BaseModel):
@@ -157,4 +226,5 @@ class BundleRead(BaseModel):
     promised_limit_days: int
     statutory_limit_days: int
     lead_department_code: str
+    stages: list[list[str]] = []
     items: list[ItemRead]

@@ -245,6 +245,7 @@ def upsert_bundle(session: Session, *, data: BundleCreate) -> BundleRead:
         setattr(bundle, field, getattr(data, field))
     bundle.statutory_limit_days = data.statutory_limit_days
     bundle.lead_department_code = data.lead_department_code
+    bundle.stages = [list(stage) for stage in data.stages]
     # Entries are keyed by item: keep the rows that stay, so no key is deleted and re-inserted.
     existing = {entry.item_id: entry for entry in bundle.entries}
     entries: list[BundleItem] = []
@@ -418,6 +419,7 @@ def _bundle_as_create(bundle: Bundle) -> BundleCreate:
         promised_limit_days=bundle.promised_limit_days,
         statutory_limit_days=bundle.statutory_limit_days,
         lead_department_code=bundle.lead_department_code,
+        stages=[list(stage) for stage in bundle.stages or []],
     )
 
 
@@ -431,5 +433,6 @@ def _bundle_read(bundle: Bundle, departments: _Departments) -> BundleRead:
         promised_limit_days=bundle.promised_limit_days,
         statutory_limit_days=bundle.statutory_limit_days,
         lead_department_code=bundle.lead_department_code,
+        stages=[list(stage) for stage in bundle.stages or []],
         items=[_item_read(entry.item, departments) for entry in bundle.entries],
     )

@@ -210,11 +210,14 @@ def _application(
 
 
 def sample_form(items: list[ItemRead], *, id_number: str) -> dict[str, Any]:
-    """Plausible answers to the items' application forms (demo cases, tests, benchmarks)."""
+    """Plausible answers to the items' application forms (demo cases, tests, benchmarks);
+    in a bundle, not the values one of its items issues (the new company's code)."""
+    issued = {field for item in items for field in item.issues} if len(items) > 1 else set()
     form: dict[str, Any] = {}
     for item in items:
         for name, prop in item.form_schema.get("properties", {}).items():
-            form[name] = _sample(prop, id_number)
+            if name not in issued:
+                form[name] = _sample(prop, id_number)
     return form
 
 
@@ -231,6 +234,8 @@ def _sample(prop: dict[str, Any], id_number: str) -> Any:
     pattern = prop.get("pattern", "")
     if "{17}" in pattern:
         return id_number
+    if "身份证号" in prop.get("title", ""):
+        return ""  # a list of other people's numbers: nobody else by default
     if "{18}" in pattern:
         return "91640425MA7XK2QJ3A"
     if "{4}" in pattern:

@@ -10,116 +10,62 @@ with the feedback worker's sweeps run at each day's end. The event log, deadline
 audit log and feedback records are therefore the genuine article.
 
 One department is deliberately slow on one item (不动产登记中心, 转移登记): the
-bottleneck analysis finds it first. The applicants are fictional people (names from
-a short list, identity numbers generated with valid check digits). Idempotent:
-every case carries an Idempotency-Key, and nothing is added once the first exists.
+bottleneck analysis finds it first. The applicants are the fictional people of the
+demo's legacy registers (demo/legacy.py: the same names and identity numbers as the
+公安人口库, so the 免提交 identity checks pass), and items that check an enterprise's
+营业执照 are filed by a 存续 enterprise of the 企业登记库. Where a check still does not
+pass, the clerk checks the paper at acceptance. Idempotent: every case carries an
+Idempotency-Key, and nothing is added once the first exists.
 """
 
 from __future__ import annotations
 
+import json
 import random
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from tongban.access import service as access_service
-from tongban.access.rules import Actor
 from tongban.cases import service as case_service
-from tongban.cases.schemas import ActionIn, ApplicantIn, CaseCreate, CaseDetail, MaterialIn
 from tongban.catalog import service as catalog_service
 from tongban.catalog.schemas import BundleRead, ItemRead
+from tongban.config import get_settings
 from tongban.db import transaction
-from tongban.demo.cases import SAMPLE_PDF, sample_form
+from tongban.demo import legacy_enterprise, legacy_people
+from tongban.demo.history_model import (
+    KEY_PREFIX,
+    Cast,
+    Enterprise,
+    HistoryReport,
+    Moment,
+    Person,
+    Play,
+)
+from tongban.demo.history_steps import COMPLAINT_TEXTS, Steps
+from tongban.demo.legacy import DEFAULT_SEED, registered
 from tongban.demo.loader import read
 from tongban.feedback import service as feedback_service
 from tongban.feedback.schemas import (
-    ComplaintActionIn,
-    ComplaintCreate,
-    FollowUpActionIn,
-    RatingCreate,
     SweepReport,
 )
 from tongban.kit.clock import SHANGHAI, frozen, local_today
-from tongban.kit.ids import make_id_number
 from tongban.workdays import service as workdays_service
 
 DEFAULT_CASES = 2000
 DAYS = 180
 SEED = 20260101
-KEY_PREFIX = "demo-history-"
 SLOW_ITEM = "11640425MB00008TB0071006000100001"  # 不动产登记（转移登记）
 SLOW_SHARE = 8  # every 8th case is a transfer registration: the county's busiest item
 BUNDLE_SHARE = 0.04
 OFFICE_OPENS = time(9, 0)
 OFFICE_MINUTES = 470  # 09:00–16:50: the last step of the day starts before 17:00
 SWEEP_AT = time(18, 30)
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
-GIVEN = ("伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "霞")
+ENTERPRISE_SERVICES = "enterprise."  # items checking these are filed by an enterprise
+Drawn = TypeVar("Drawn")
 SPECIAL_KINDS = ("勘察", "公示", "专家评审", "检验")
 BAD_COMMENTS = ("等了很久没有进展", "补正要求前后不一致", "窗口解释不清楚")
-COMPLAINT_TEXTS = {
-    "efficiency": "办理时间太长，多次询问进度都说还在审核。",
-    "attitude": "窗口工作人员态度有些生硬，希望改进。",
-    "guide": "办事指南上的材料清单和窗口要求不一致。",
-    "system": "网上申报页面上传材料时多次失败。",
-}
-
-
-@dataclass(frozen=True)
-class Person:
-    name: str
-    id_number: str
-    phone: str
-
-
-@dataclass(frozen=True)
-class Moment:
-    """A working day (index into the period's working days) and minutes after opening."""
-
-    day: int
-    minute: int
-
-
-@dataclass
-class Play:
-    """One planned case while it is played: its steps and what they have learnt."""
-
-    index: int
-    person: Person
-    item_codes: list[str]
-    bundle_code: str | None
-    lead: str  # lead department
-    steps: list[tuple[Moment, Callable[[Session, Play], None]]] = field(default_factory=list)
-    case: CaseDetail | None = None
-    follow_up_id: int | None = None
-    complaint: tuple[str, str] | None = None  # complaint number, query code
-
-
-@dataclass
-class HistoryReport:
-    cases: int = 0
-    steps: int = 0
-    ratings: int = 0
-    complaints: int = 0
-
-
-class _Cast:
-    """The demo staff, looked up once: the window clerk and one reviewer per department."""
-
-    def __init__(self, session: Session) -> None:
-        clerk = access_service.actor_by_username(session, "clerk")
-        if clerk is None:
-            raise LookupError("demo user missing: clerk")
-        self.clerk: Actor = clerk
-        self.reviewers = {
-            r.department_code: r for r in access_service.reviewers(session) if r.department_code
-        }
-
-    def reviewer(self, department: str) -> Actor:
-        return self.reviewers[department]
 
 
 def load_history(
@@ -147,7 +93,7 @@ def planner_for(
     items = {code: catalog_service.get_item(session, code=code) for code in _item_codes()}
     bundles = {b.code: b for b in catalog_service.list_bundles(session)}
     days = _working_days(session)
-    cast = _Cast(session)
+    cast = Cast(session)
     return _Planner(random.Random(seed), days, items, bundles, cast, report or HistoryReport())
 
 
@@ -160,6 +106,30 @@ def _working_days(session: Session) -> list[date]:
 
 def _item_codes() -> list[str]:
     return sorted(item["code"] for item in read("items"))
+
+
+def _registers() -> tuple[list[legacy_people.Person], list[legacy_enterprise.Enterprise]]:
+    """The adults of the demo's population register and its 存续 enterprises, as the legacy
+    sources hold them (their manifest gives the size and seed; the default otherwise). The
+    demo applicants 马晓燕 and 李建军, and their enterprises, file their own cases."""
+    manifest = get_settings().exchange_sources_dir / "manifest.json"
+    size, seed = 3000, DEFAULT_SEED
+    if manifest.exists():
+        written = json.loads(manifest.read_text(encoding="utf-8"))
+        size, seed = int(written["people"]), int(written["seed"])
+    people, enterprises = registered(people=size, seed=seed)
+    anchors = legacy_people.ANCHORS
+    adults = [p for p in people if p.adult and p not in anchors]
+    others = [e for e in enterprises if e.legal_representative not in anchors]
+    return adults, [e for e in others if not any(a.person in anchors for a in e.agents)]
+
+
+def _checks_an_enterprise(item: ItemRead) -> bool:
+    return any(
+        m.replaced_by_data is not None
+        and m.replaced_by_data.service.startswith(ENTERPRISE_SERVICES)
+        for m in item.materials
+    )
 
 
 def _run(
@@ -195,7 +165,7 @@ def _instant(days: list[date], moment: Moment, rng: random.Random) -> datetime:
     return (local + timedelta(minutes=moment.minute, seconds=rng.randrange(60))).astimezone(UTC)
 
 
-class _Planner:
+class _Planner(Steps):
     """Draws each case's story (seeded) and turns it into timed service calls."""
 
     def __init__(
@@ -204,13 +174,16 @@ class _Planner:
         days: list[date],
         items: dict[str, ItemRead],
         bundles: dict[str, BundleRead],
-        cast: _Cast,
+        cast: Cast,
         report: HistoryReport,
     ) -> None:
         self.rng, self.days, self.items, self.bundles = rng, days, items, bundles
         self.cast, self.report = cast, report
         self.ordinary = sorted(code for code in items if code != SLOW_ITEM)
-        self._ids: set[str] = set()
+        people, enterprises = _registers()
+        self.people = rng.sample(people, len(people))
+        self.enterprises = rng.sample(enterprises, len(enterprises))
+        self._drawn = {"people": 0, "enterprises": 0}
 
     # --- planning ---------------------------------------------------------------------
 
@@ -223,21 +196,30 @@ class _Planner:
         else:
             code = SLOW_ITEM if index % SLOW_SHARE == 0 else rng.choice(self.ordinary)
             play = Play(index, self._person(), [code], None, self.items[code].department_code)
+            if _checks_an_enterprise(self.items[code]):
+                play.enterprise = self._enterprise()
         # Evenly over the working days, so that no day looks like a spike in the audit log.
         start = Moment(index * len(self.days) // total, rng.randrange(0, 300))
         self._story(play, start)
         return play
 
     def _person(self) -> Person:
-        rng = self.rng
-        while True:
-            birth = date(1950, 1, 1) + timedelta(days=rng.randrange(365 * 54))
-            id_number = make_id_number("640425", birth, rng.randrange(1, 999))
-            if id_number not in self._ids:
-                self._ids.add(id_number)
-                break
-        name = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice((1, 2))))
-        return Person(name, id_number, f"1{rng.choice('3589')}{rng.randrange(10**9):09d}")
+        """The next person of the population register (each once, while there are enough)."""
+        found = self._next("people", self.people)
+        phone = f"1{self.rng.choice('3589')}{self.rng.randrange(10**9):09d}"
+        return Person(found.name, found.id_number, phone)
+
+    def _partner(self) -> legacy_people.Person:
+        return self._next("people", self.people)
+
+    def _enterprise(self) -> Enterprise:
+        found = self._next("enterprises", self.enterprises)
+        return Enterprise(found.name, found.credit_code)
+
+    def _next(self, kind: str, drawn: Sequence[Drawn]) -> Drawn:
+        position = self._drawn[kind]
+        self._drawn[kind] = position + 1
+        return drawn[position % len(drawn)]
 
     def _later(self, moment: Moment, days: tuple[int, int]) -> Moment:
         gap = self.rng.randint(*days)
@@ -284,7 +266,8 @@ class _Planner:
         decision. None when the case ends otherwise (withdrawn in review)."""
         rng, add = self.rng, play.steps.append
         departments = sorted({self.items[code].department_code for code in play.item_codes})
-        # A bundle's lead department may hold no task of its own: the window decides then.
+        # A bundle's lead department may hold no task of its own: the first department with
+        # one then asks for 补正 or starts a special procedure.
         lead = play.lead if play.lead in departments else departments[0]
         draw = rng.random()
         if draw < 0.05:  # review found something missing: the clock pauses
@@ -303,20 +286,31 @@ class _Planner:
             return None
         deny = rng.random() < 0.02
         done = at
-        for department in departments:
-            slow = department == lead and SLOW_ITEM in play.item_codes
-            finished = self._later(at, (6, 10) if slow else (0, 2))
-            action = "deny_task" if deny and department == lead else "approve_task"
-            add((finished, self._task(department, action)))
-            done = max(done, finished, key=lambda m: (m.day, m.minute))
+        for stage in self._stages(play):  # a bundle's later stage waits for the earlier one
+            start = done
+            for department in stage:
+                slow = department == lead and SLOW_ITEM in play.item_codes
+                finished = self._later(start, (6, 10) if slow else (0, 2))
+                action = "deny_task" if deny and department == lead else "approve_task"
+                add((finished, self._task(department, action)))
+                done = max(done, finished, key=lambda m: (m.day, m.minute))
+            if deny and lead in stage:
+                break  # the later stages are cancelled with it
         decision = {"decision": "deny"} if deny else {"decision": "approve"}
         note = "不符合法定条件" if deny else ""
         at = self._later(done, (0, 0))
-        if play.lead in departments:
-            add((at, self._reviewer(lead, "decide", decision, note=note)))
-        else:
+        window = play.bundle_code is None and self.items[play.item_codes[0]].decided_by == "window"
+        if window:
             add((at, self._clerk("decide", payload=decision, note=note)))
+        else:  # the lead department decides, even when it handles none of a bundle's items
+            add((at, self._reviewer(play.lead, "decide", decision, note=note)))
         return at
+
+    def _stages(self, play: Play) -> list[list[str]]:
+        """The departments of each stage, in order (one stage unless the bundle has more)."""
+        stages = self.bundles[play.bundle_code].stages if play.bundle_code else []
+        stages = stages or [play.item_codes]
+        return [sorted({self.items[code].department_code for code in stage}) for stage in stages]
 
     def _rating(self, play: Play, at: Moment) -> None:
         slow = play.item_codes == [SLOW_ITEM]
@@ -348,133 +342,3 @@ class _Planner:
             add((self._later(at, (1, 2)), self._confirm))
 
     # --- steps: each plays one service call as the right person -------------------------
-
-    def _submit(self, session: Session, play: Play) -> None:
-        clerk, person = self.cast.clerk, play.person
-        items = [self.items[code] for code in play.item_codes]
-        materials = [
-            MaterialIn(requirement_id=m.id, upload_id=self._upload(session))
-            for item in items
-            for m in item.materials
-            if case_service.must_upload(m)
-        ]
-        data = CaseCreate(
-            item_code=None if play.bundle_code else play.item_codes[0],
-            bundle_code=play.bundle_code,
-            applicant=ApplicantIn(name=person.name, id_number=person.id_number, phone=person.phone),
-            form=sample_form(items, id_number=person.id_number),
-            materials=materials,
-            channel="window",
-        )
-        key = f"{KEY_PREFIX}{play.index:05d}"
-        play.case = case_service.submit_case(session, actor=clerk, data=data, idempotency_key=key)
-        self.report.cases += 1
-
-    def _upload(self, session: Session) -> str:
-        clerk = self.cast.clerk
-        return case_service.save_upload(
-            session, actor=clerk, filename="扫描件.pdf", content=SAMPLE_PDF
-        ).upload_id
-
-    def _act(self, session: Session, play: Play, actor: Actor, action: ActionIn) -> None:
-        assert play.case is not None
-        play.case = case_service.act(session, actor=actor, case_no=play.case.case_no, action=action)
-
-    def _clerk(
-        self, action: str, *, payload: dict[str, Any] | None = None, note: str = ""
-    ) -> Callable[[Session, Play], None]:
-        def step(session: Session, play: Play) -> None:
-            act = ActionIn(action=action, note=note, payload=payload or {})
-            self._act(session, play, self.cast.clerk, act)
-
-        return step
-
-    def _accept(self, session: Session, play: Play) -> None:
-        assert play.case is not None  # paper checked at the window where sharing failed
-        paper = [v.id for v in play.case.verifications if v.ask_for_paper]
-        act = ActionIn(action="accept", payload={"paper_checked": paper})
-        self._act(session, play, self.cast.clerk, act)
-
-    def _reviewer(
-        self, department: str, action: str, payload: dict[str, Any] | None = None, note: str = ""
-    ) -> Callable[[Session, Play], None]:
-        def step(session: Session, play: Play) -> None:
-            act = ActionIn(action=action, note=note, payload=payload or {})
-            self._act(session, play, self.cast.reviewer(department), act)
-
-        return step
-
-    def _task(self, department: str, action: str) -> Callable[[Session, Play], None]:
-        def step(session: Session, play: Play) -> None:
-            assert play.case is not None
-            task = next(t for t in play.case.tasks if t.department_code == department)
-            note = "材料不符合法定条件" if action == "deny_task" else ""
-            act = ActionIn(action=action, note=note, payload={"task_id": task.id})
-            self._act(session, play, self.cast.reviewer(department), act)
-
-        return step
-
-    def _rate(self, level: int, comment: str) -> Callable[[Session, Play], None]:
-        def step(session: Session, play: Play) -> None:
-            assert play.case is not None  # from the rating pad at the window
-            indicators = {k: level for k in ("overall", "service_efficiency", "service_attitude")}
-            data = RatingCreate(level=level, indicators=indicators, comment=comment)
-            rating = feedback_service.rate_case(
-                session, actor=self.cast.clerk, case_no=play.case.case_no, data=data
-            )
-            play.follow_up_id = rating.follow_up.id if rating.follow_up else None
-            self.report.ratings += 1
-
-        return step
-
-    def _follow_up(self, action: str) -> Callable[[Session, Play], None]:
-        def step(session: Session, play: Play) -> None:
-            assert play.follow_up_id is not None
-            feedback_service.act_on_follow_up(
-                session,
-                actor=self.cast.reviewer(play.lead),
-                follow_up_id=play.follow_up_id,
-                data=FollowUpActionIn(action=action, note="已电话回访申请人，说明并改进"),
-            )
-
-        return step
-
-    def _file(self, category: str) -> Callable[[Session, Play], None]:
-        def step(session: Session, play: Play) -> None:
-            single = play.bundle_code is None
-            data = ComplaintCreate(
-                category=category,
-                target_kind="item" if single else "department",
-                target_ref=play.item_codes[0] if single else play.lead,
-                text=COMPLAINT_TEXTS[category],
-                contact_name=play.person.name,
-                contact_phone=play.person.phone,
-            )
-            filed = feedback_service.file_complaint(session, actor=None, data=data)
-            play.complaint = (filed.complaint_no, filed.query_code or "")
-            self.report.complaints += 1
-
-        return step
-
-    def _handle(self, action: str, note: str) -> Callable[[Session, Play], None]:
-        def step(session: Session, play: Play) -> None:
-            assert play.complaint is not None
-            feedback_service.act(
-                session,
-                actor=self.cast.reviewer(play.lead),
-                complaint_no=play.complaint[0],
-                data=ComplaintActionIn(action=action, note=note),
-            )
-
-        return step
-
-    def _confirm(self, session: Session, play: Play) -> None:
-        assert play.complaint is not None
-        number, code = play.complaint
-        feedback_service.act(
-            session,
-            actor=None,
-            complaint_no=number,
-            data=ComplaintActionIn(action="confirm"),
-            code=code,
-        )

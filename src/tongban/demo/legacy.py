@@ -1,9 +1,10 @@
 """Fictional legacy department databases for the data-exchange demo.
 
-``create_legacy_sources`` writes three SQLite files with deliberately different
+``create_legacy_sources`` writes four SQLite files with deliberately different
 schemas, date encodings and code lists — 公安人口库 (population.db), 不动产登记库
-(realestate.db), 社保参保库 (social_insurance.db) — and one 民政 低保 roster as a
-GB18030 CSV drop and an .xlsx drop. The same synthetic people appear in every
+(realestate.db), 社保参保库 (social_insurance.db), 企业登记库 (enterprise.db,
+demo/legacy_enterprise.py) — and one 民政 低保 roster as a GB18030 CSV drop and an
+.xlsx drop. The same synthetic people appear in every
 source under the same identity number (valid check digits from
 ``make_id_number``; names combined from common characters, nobody real).
 
@@ -16,18 +17,19 @@ population and the property register). Output is deterministic for a seed.
 
 from __future__ import annotations
 
-import csv
 import json
 import random
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-
+from tongban.demo.legacy_enterprise import (
+    ENTERPRISE_DEFECTS,
+    Enterprise,
+    plan_enterprises,
+    write_enterprise,
+)
 from tongban.demo.legacy_people import (
     ANCHORS,
     AS_OF,
@@ -39,8 +41,8 @@ from tongban.demo.legacy_people import (
     database,
     insert,
     make_people,
-    weighted,
 )
+from tongban.demo.legacy_roster import write_roster
 
 ESTATES = ("阳光花园", "锦绣家园", "茹河湾小区", "新华苑", "金鸡坪小区")
 DEFAULT_SEED = 2026
@@ -52,17 +54,6 @@ EMPLOYERS = (
     "彭阳县第一中学（演示）",
     "彭阳县城乡公交有限公司（演示）",
 )
-ROSTER_STATUS = (("在保", 8), ("停发", 1), ("退出", 1))
-ROSTER_MARITAL = {
-    "10": "未婚",
-    "20": "已婚",
-    "21": "已婚",
-    "22": "已婚",
-    "23": "已婚",
-    "30": "丧偶",
-    "40": "离异",
-    "90": "未说明",
-}
 SIMILAR = {
     "军": "君",
     "明": "铭",
@@ -98,7 +89,9 @@ DEFECTS: dict[str, dict[str, int]] = {
     },
     "subsistence": {"missing_id": 1, "bad_date": 1},
     "subsistence_xlsx": {"id_stored_as_number": 1},
+    **ENTERPRISE_DEFECTS,
 }
+LEGACY_15_DIGIT = 6  # people whose number the population register holds in 15 digits
 
 
 @dataclass
@@ -109,6 +102,7 @@ class LegacySources:
     social_insurance: Path
     subsistence_csv: Path
     subsistence_xlsx: Path
+    enterprise: Path
     defects: dict[str, dict[str, int]] = field(default_factory=lambda: DEFECTS)
     samples: dict[str, list[Any]] = field(default_factory=dict)
 
@@ -116,7 +110,7 @@ class LegacySources:
 def create_legacy_sources(
     directory: Path, *, people: int = 3000, seed: int = DEFAULT_SEED
 ) -> LegacySources:
-    """Write the three databases, the two roster drops and manifest.json into ``directory``."""
+    """Write the four databases, the two roster drops and manifest.json into ``directory``."""
     if people < 200:
         raise ValueError("at least 200 people: the deliberate defects need room")
     directory.mkdir(parents=True, exist_ok=True)
@@ -130,6 +124,7 @@ def create_legacy_sources(
         social_insurance=directory / "social_insurance.db",
         subsistence_csv=directory / "subsistence.csv",
         subsistence_xlsx=directory / "subsistence.xlsx",
+        enterprise=directory / "enterprise.db",
     )
     sources.samples = {
         "clean_applicant": [ANCHORS[0].id_number],
@@ -140,7 +135,11 @@ def create_legacy_sources(
     others = [p for p in persons if p.id_number not in spared]
     _write_realestate(sources, rng, others)
     _write_social_insurance(sources, rng, others)
-    _write_roster(sources, rng, [p for p in others[len(ANCHORS) :] if p.adult])
+    adults = [p for p in others[len(ANCHORS) :] if p.adult]
+    write_roster(sources.subsistence_csv, sources.subsistence_xlsx, rng, adults, sources.samples)
+    # Its own generator, after the others: adding the register changed none of them.
+    own = random.Random(seed + 1)
+    write_enterprise(sources.enterprise, plan_enterprises(own, others), own, sources.samples)
     (directory / "manifest.json").write_text(
         json.dumps({"seed": seed, "people": people, "defects": sources.defects,
                     "samples": sources.samples},
@@ -148,6 +147,23 @@ def create_legacy_sources(
         encoding="utf-8",
     )  # fmt: skip
     return sources
+
+
+def registered(
+    *, people: int = 3000, seed: int = DEFAULT_SEED
+) -> tuple[list[Person], list[Enterprise]]:
+    """The people and the 存续 enterprises the sources of ``seed`` hold cleanly (no planted
+    defect), recomputed without writing anything — for demo cases that should pass the checks."""
+    rng = random.Random(seed)
+    persons = make_people(rng, people)
+    pool = Pool(rng, [p for p in persons[len(ANCHORS) :] if p.birth.year < 2000])
+    pool.take(LEGACY_15_DIGIT + sum(DEFECTS["population"].values()))  # as _write_population
+    others = [p for p in persons if p.id_number not in set(pool.taken)]
+    plan = plan_enterprises(random.Random(seed + 1), others)
+    active = [
+        e for e in plan.enterprises if e.status == "1" and e.credit_code not in plan.defective
+    ]
+    return others, active
 
 
 # ---------------------------------------------------------------- 公安人口库
@@ -158,7 +174,9 @@ def _write_population(
 ) -> None:
     defects = DEFECTS["population"]
     rows = {p.id_number: _population_row(p) for p in persons}
-    for person in pool.take(6):  # first-generation 15-digit numbers (cleaning upgrades them)
+    for person in pool.take(
+        LEGACY_15_DIGIT
+    ):  # first-generation 15-digit numbers (cleaning upgrades them)
         rows[person.id_number]["GMSFHM"] = person.id_number[:6] + person.id_number[8:17]
         sources.samples.setdefault("legacy_15_digit", []).append(person.id_number)
     for person in pool.take(defects["bad_check_digit"]):
@@ -362,44 +380,3 @@ def _write_social_insurance(
         )
         db.execute("CREATE INDEX IDX_SB_CBXX_AAC002 ON SB_CBXX (AAC002)")
         insert(db, "SB_CBXX", rows)
-
-
-# ---------------------------------------------------------------- 民政 低保 roster (file drops)
-
-ROSTER_HEADER = ("序号", "姓名", "身份证号", "保障状态", "认定日期", "婚姻状况")
-
-
-def _write_roster(sources: LegacySources, rng: random.Random, adults: Sequence[Person]) -> None:
-    chosen = rng.sample(list(adults), max(30, len(adults) // 50))
-    rows: list[list[Any]] = []
-    for n, person in enumerate(chosen, start=1):
-        since = date(2012, 1, 1) + (date(2026, 6, 1) - date(2012, 1, 1)) * rng.random()
-        status = weighted(rng, ROSTER_STATUS)
-        marital = ROSTER_MARITAL[person.marital]
-        rows.append([n, person.name, person.id_number, status, since, marital])
-    rows[0][2] = ""  # missing identity number
-    rows[1][4] = "2023-02-30"  # no such day
-    sources.samples["roster"] = [row[2] for row in rows[3:]]
-    with sources.subsistence_csv.open("w", encoding="gb18030", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(ROSTER_HEADER)
-        for row in rows:  # dates as Unix seconds, from the web system that exports them
-            writer.writerow([*row[:4], _unix_seconds(row[4]), row[5]])
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None
-    sheet.title = "低保名册"
-    sheet.append(ROSTER_HEADER)
-    for n, row in enumerate(rows):
-        since = row[4]  # most as bare Excel serial numbers, every fifth a real date cell
-        serial = (since - date(1899, 12, 30)).days if isinstance(since, date) and n % 5 else since
-        sheet.append([*row[:4], serial, row[5]])
-    sheet.cell(row=4, column=3).value = float(rows[2][2])  # typed in as a number: digits lost
-    workbook.properties.created = workbook.properties.modified = datetime.combine(AS_OF, time())
-    workbook.save(sources.subsistence_xlsx)
-
-
-def _unix_seconds(value: object) -> object:
-    if not isinstance(value, date):
-        return value
-    return int(datetime.combine(value, time(), ZoneInfo("Asia/Shanghai")).timestamp())

@@ -29,6 +29,7 @@ from tongban.exchange.cleaning import Problem, Value, clean_address, clean_value
 from tongban.exchange.elements import Registry, demo_gazetteer, load_registry
 from tongban.exchange.mapping import Mapping as SourceMapping
 from tongban.exchange.mapping import load_mapping
+from tongban.kit.clock import local_today
 
 RawRow = dict[str, object]  # element code → the value as the source holds it
 
@@ -62,11 +63,14 @@ class Claim:
     """A yes/no question: does a record under ``key`` hold these values?
 
     ``equals`` maps element codes (or ids) to the claimed values; empty asks
-    whether there is any record at all.
+    whether there is any record at all. ``until`` names date elements that end a
+    record's validity: a record counts only while each is ``today`` or later.
+    Several records under one key (an enterprise's agents): any one may hold.
     """
 
     key: str
     equals: Mapping[str, Value] = field(default_factory=dict)
+    until: Sequence[str] = ()
 
 
 class Adapter(ABC):
@@ -103,24 +107,39 @@ class Adapter(ABC):
         ]
 
     def check(self, claim: Claim) -> bool:
-        """True if a record under the claim's key has every claimed value.
+        """True if a record under the claim's key has every claimed value (and is current).
 
-        A record whose claimed element failed cleaning can neither confirm nor
-        deny: when no other record confirms, that raises ``claim_unverifiable``
-        rather than answering no.
+        A record whose claimed element failed cleaning, and whose valid elements do
+        not already rule it out, can neither confirm nor deny: when no other record
+        confirms, that raises ``claim_unverifiable`` rather than answering no.
         """
         expected = {self._provided(code): value for code, value in claim.equals.items()}
         expected = {code: self._clean_expected(code, value) for code, value in expected.items()}
-        records = self.fetch([self.mapping.key, *expected], claim.key)
-        if any(all(r.values.get(c) == v for c, v in expected.items()) for r in records):
+        until = [self._provided(code) for code in claim.until]
+        today = (self.today or local_today()).isoformat()  # dates are clean ISO text
+        records = self.fetch([self.mapping.key, *expected, *until], claim.key)
+
+        def failing(record: Record) -> set[str]:
+            values = record.values
+            return {c for c, v in expected.items() if values.get(c) != v} | {
+                c for c in until if str(values.get(c, "")) < today
+            }
+
+        if any(not failing(record) for record in records):
             return True
-        if any(p.element in expected for record in records for p in record.problems):
+        asked = {*expected, *until}
+
+        def undecided(record: Record) -> bool:
+            broken = {p.element for p in record.problems} & asked
+            return bool(broken) and failing(record) <= broken
+
+        if any(undecided(record) for record in records):
             raise Conflict(
                 "claim_unverifiable",
                 f"{self.mapping.title}中该记录的数据有误，无法核验，请提供证明材料",
                 f"The {self.source} record holds invalid data and cannot be verified; "
                 "please provide the document",
-                details={"source": self.source, "elements": sorted(expected)},
+                details={"source": self.source, "elements": sorted(asked)},
             )
         return False
 

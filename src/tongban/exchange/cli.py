@@ -1,7 +1,9 @@
-"""``tongban exchange …``: providers, data quality, statistics, this node and its peers."""
+"""``tongban exchange …``: providers, data quality, 免提交 coverage, statistics, this node and
+its peers."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -71,6 +73,38 @@ def quality(
         typer.echo(render_text(quality_report(adapter)))
     finally:
         adapter.close()
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def coverage(
+    format: Annotated[Format, typer.Option("--format", help="text or json")] = Format.text,
+) -> None:
+    """Per catalog item: which materials shared data replaces (service, claim), which a
+    description only, which still need paper; with the totals."""
+    import json
+
+    from tongban.catalog import service as catalog_service
+    from tongban.db import transaction
+    from tongban.exchange.coverage import coverage_of, render_text
+
+    with transaction() as session:
+        codes, page = [], 1
+        while True:
+            found = catalog_service.list_items(session, page=page, size=100)
+            codes += [summary.code for summary in found.items]
+            if not found.items or len(codes) >= found.total:
+                break
+            page += 1
+        report = coverage_of(catalog_service.get_item(session, code=code) for code in codes)
+    if format is Format.json:
+        typer.echo(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(render_text(report))
 
 
 @app.command()

@@ -49,6 +49,7 @@ def service_openapi(
                 for code in claim.get("equals", [])
             },
             "fixed": claim.get("fixed", {}),
+            "until": claim.get("until", []),
         }
         for name, claim in service.claims.items()
     }

@@ -143,11 +143,29 @@ def _offered_elements(data: ProviderCreate) -> set[str] | None:
 
 
 def _check_service(service: ServiceCreate, offered: set[str] | None) -> None:
-    known = set(load_registry().elements)
-    claimed = {code for claim in service.claims.values() for code in (*claim.equals, *claim.fixed)}
+    registry = load_registry()
+    known = set(registry.elements)
+    claimed = {
+        code
+        for claim in service.claims.values()
+        for code in (*claim.equals, *claim.fixed, *claim.until)
+    }
     wanted = set(service.elements) | claimed
     unknown = sorted(wanted - known)
     missing = sorted(wanted - offered) if offered is not None else []
+    undated = sorted(
+        code
+        for claim in service.claims.values()
+        for code in claim.until
+        if code in known and registry.elements[code].type != "date"
+    )
+    if undated:
+        raise Invalid(
+            "exchange_claim_until",
+            f"共享服务{service.code}的核验项有效期须为日期型数据元：{undated}",
+            f"Service {service.code}: a claim's 'until' names date elements only: {undated}",
+            details={"not_dates": undated},
+        )
     if unknown or missing or not (service.elements or service.claims):
         raise Invalid(
             "exchange_service_elements",
@@ -284,6 +302,14 @@ def _check_consumer(session: Session, data: AuthorizationCreate) -> None:
                 "exchange_bad_consumer",
                 f"使用方角色无效：{data.consumer}",
                 f"Not a staff role: {data.consumer}",
+            )
+    elif data.consumer_kind == "platform":
+        if data.consumer not in rules.PLATFORM_CONSUMERS:
+            raise Invalid(
+                "exchange_bad_consumer",
+                f"未知的平台功能使用方：{data.consumer}",
+                f"Not a platform function: {data.consumer}",
+                details={"allowed": list(rules.PLATFORM_CONSUMERS)},
             )
     elif not data.consumer_node:  # another node's items are that node's business
         catalog_service.get_item(session, code=data.consumer)  # NotFound if there is none

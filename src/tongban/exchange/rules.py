@@ -15,7 +15,10 @@ from tongban.errors import Forbidden, Invalid
 
 PROVIDER_KINDS = ("sql", "file", "rest", "node")
 LEGAL_BASES = ("law", "consent")
-CONSUMER_KINDS = ("item", "role")
+CONSUMER_KINDS = ("item", "role", "platform")
+# Platform functions that ask on their own account, not for a case or a staff role:
+# 实名核验 at sign-up and the link between a person and an enterprise.
+PLATFORM_CONSUMERS = ("real_name_verification", "enterprise_link")
 
 # provider action → (statuses it may start from, status it leads to)
 PROVIDER_ACTIONS: dict[str, tuple[frozenset[str], str]] = {
@@ -62,8 +65,8 @@ def parse_consumer(label: str) -> tuple[str, str]:
     if kind not in CONSUMER_KINDS or not consumer:
         raise Invalid(
             "exchange_bad_consumer",
-            f"使用方格式应为 item:<事项编码> 或 role:<角色>：{label}",
-            f"The consumer must read item:<item code> or role:<role>: {label}",
+            f"使用方格式应为 item:<事项编码>、role:<角色> 或 platform:<平台功能>：{label}",
+            f"The consumer must read item:<item code>, role:<role> or platform:<function>: {label}",
         )
     return kind, consumer
 
@@ -73,11 +76,16 @@ def parse_consumer(label: str) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class ClaimSpec:
-    """A yes/no question a service answers: the values the asker supplies and fixed ones."""
+    """A yes/no question a service answers: the values the asker supplies and fixed ones.
+
+    ``until``: date elements that end a record's validity — a record counts only while
+    each of them is today or later (an agent's authorization, a licence's term).
+    """
 
     label: str
     equals: tuple[str, ...] = ()
     fixed: Mapping[str, str] = field(default_factory=dict)
+    until: tuple[str, ...] = ()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ClaimSpec:
@@ -85,10 +93,11 @@ class ClaimSpec:
             label=str(data.get("label", "")),
             equals=tuple(data.get("equals", ())),
             fixed=dict(data.get("fixed", {})),
+            until=tuple(data.get("until", ())),
         )
 
     def elements(self) -> tuple[str, ...]:
-        return (*self.equals, *self.fixed)
+        return (*self.equals, *self.fixed, *self.until)
 
 
 def claim_values(spec: ClaimSpec, name: str, values: Mapping[str, str]) -> dict[str, str]:

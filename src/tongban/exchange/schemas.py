@@ -18,6 +18,7 @@ class ClaimDef(BaseModel):
     label: str = Field(min_length=1, max_length=128)
     equals: list[str] = Field(default_factory=list)  # elements whose values the asker gives
     fixed: dict[str, str] = Field(default_factory=dict)  # elements with a value set here
+    until: list[str] = Field(default_factory=list)  # date elements: valid while not past
 
 
 class ServiceCreate(BaseModel):
@@ -95,7 +96,7 @@ class AuthorizationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     consumer_node: str = Field(default="", max_length=64)
-    consumer_kind: Literal["item", "role"]
+    consumer_kind: Literal["item", "role", "platform"]
     consumer: str = Field(min_length=1, max_length=64)
     service_code: str = Field(pattern=SERVICE_CODE, max_length=64)
     elements: list[str] = Field(default_factory=list)

@@ -115,6 +115,7 @@ def verify(
     purpose: str,
     consumer_item_code: str | None = None,
     consumer_role: str | None = None,
+    consumer_platform: str | None = None,
     claim: str | None = None,
     claim_values: Mapping[str, str] | None = None,
     expected: Mapping[str, str] | None = None,
@@ -124,10 +125,14 @@ def verify(
 ) -> VerificationResult:
     """Check a claim, or compare ``expected`` element values, with the provider's record.
 
-    The consumer is the service item (a case's item) or, without one, a staff role
-    (the actor's own by default). Elements may be named by code or id.
+    The consumer is the service item (a case's item), a platform function (实名核验 at
+    sign-up, an enterprise link) or, without either, a staff role (the actor's own by
+    default). Elements may be named by code or id.
     """
-    consumer_kind, consumer = _consumer(actor, consumer_item_code, consumer_role)
+    if consumer_platform is not None:
+        consumer_kind, consumer = "platform", consumer_platform
+    else:
+        consumer_kind, consumer = _consumer(actor, consumer_item_code, consumer_role)
     wanted = {_code(e): str(v) for e, v in (expected or {}).items()}
     asked = tuple(dict.fromkeys([*wanted, *(_code(e) for e in elements)]))
     result = exchange(

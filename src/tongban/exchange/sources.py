@@ -155,7 +155,8 @@ def ask_source(
         if claim is not None:
             name, spec = claim
             equals = claim_values(spec, name, claim_given)
-            return Answer(adapter.check(Claim(subject, equals)), [], [], source)
+            holds = adapter.check(Claim(subject, equals, until=spec.until))
+            return Answer(holds, [], [], source)
         found = adapter.fetch(elements, subject)
         return Answer(
             None,
