@@ -82,6 +82,24 @@ class Settings(BaseSettings):
     complaint_auto_confirm_days: int = 7  # a resolved complaint confirms itself after
     worker_interval_seconds: int = 60
 
+    # Notifications (docs/notifications.md): in-site messages, e-mail over SMTP, SMS through
+    # a gateway. No SMTP host: no e-mail is queued; sms_gateway "none": no SMS is queued.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_from: str = "noreply@tongban.localhost"
+    smtp_timeout_seconds: float = 10.0
+    sms_gateway: str = "none"  # "none" | "demo" (a page shows what was sent) | "http"
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
+    sms_gateway_timeout_seconds: float = 10.0
+    notify_max_attempts: int = 6  # then the message is "failed" (kept, shown to admins)
+    notify_retry_seconds: float = 60.0  # first retry's delay, doubled after each failure
+    notify_retry_max_seconds: float = 3600.0
+    notify_batch_size: int = 20  # messages one worker claims at a time
+
     def resolved_secret_key(self) -> str:
         """The signing key: configured, or generated once into a file under var/."""
         if self.secret_key:

@@ -140,6 +140,7 @@ def import_all_models() -> None:
     import tongban.catalog.models
     import tongban.exchange.models
     import tongban.feedback.models
+    import tongban.notify.models
     import tongban.regions.models
     import tongban.workdays.models  # noqa: F401
 

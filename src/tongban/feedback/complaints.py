@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from tongban import events
 from tongban.access.rules import Actor, Role, region_in_subtree
 from tongban.audit import service as audit_service
 from tongban.audit.service import Access
@@ -312,6 +313,18 @@ def act(
         session, COMPLAINT, complaint, actor, data.action, from_state, to_state, note, payload
     )
     complaint.state = to_state
+    if data.action in ("respond", "resolve"):  # the complainant hears of it (notifications)
+        events.publish(
+            session,
+            events.ComplaintAnswered(
+                complaint_no=complaint.complaint_no,
+                action=data.action,
+                cycle=complaint.cycle,
+                target_name=complaint.target_name,
+                complainant_user_id=complaint.complainant_user_id,
+                contact_phone=complaint.contact_phone,
+            ),
+        )
     if data.action == "assign" and actor is not None:
         audit_service.record_action(
             session,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from tongban import events
 from tongban.audit import service as audit_service
 from tongban.config import get_settings
 from tongban.feedback import history, repository, rules
@@ -69,6 +70,18 @@ def _raise(session: Session, complaint: Complaint, alarm: rules.Alarm, due_at: d
     note = f"{what}时限：{rules.LEVEL_NAMES[alarm.level]}"
     history.append(
         session, COMPLAINT, complaint, None, action, complaint.state, complaint.state, note, payload
+    )
+    events.publish(  # the assignee's reviewers, or the center's admins, are told (notifications)
+        session,
+        events.ComplaintDeadlineNear(
+            complaint_no=complaint.complaint_no,
+            cycle=complaint.cycle,
+            deadline=alarm.deadline,
+            level=alarm.level,
+            due_at=due_at,
+            department_code=complaint.department_code,
+            region_code=complaint.region_code,
+        ),
     )
     if alarm.level > rules.WARNING:
         complaint.escalation_level = max(complaint.escalation_level, alarm.level)
