@@ -48,6 +48,8 @@ def _with(base: dict[str, int], **changes: int) -> dict[str, int]:
 
 
 ADMIN_422 = {**dict.fromkeys(ROLES, 403), "anon": 401, "admin": 422}
+SIGNED_IN_422 = {**dict.fromkeys(ROLES, 422), "anon": 401}
+WINDOW_422 = _with(dict.fromkeys(ROLES, 403), anon=401, clerk=422, far_clerk=422)
 
 
 # "METHOD path" → (request builder, expected status per role)
@@ -94,6 +96,40 @@ RULES: dict[str, tuple[str, dict[str, int]]] = {
         "plain",
         {**STAFF, "owner": 403, "stranger": 403, "anon": 401, "auditor": 403},
     ),
+    "GET /api/v1/workbench/queues": (
+        "plain",
+        {**STAFF, "owner": 403, "stranger": 403, "anon": 401, "auditor": 403},
+    ),
+    # The case is under review: no decision document yet (409) for those who may read it;
+    # the centre's admin may not (the document names the applicant in full).
+    "GET /api/v1/cases/{case_no}/decision-document": (
+        "plain",
+        {role: 409 if status == 200 else status for role, status in CASE_SCOPE.items()}
+        | {"admin": 403},
+    ),
+    # Accounts: sign-up and reset take a body before anything (422); the account's own
+    # pages need a sign-in; window staff register citizens and record delegations.
+    "POST /api/v1/auth/phone-codes": ("empty_json", dict.fromkeys(ROLES, 422)),
+    "POST /api/v1/auth/phone-codes/confirm": ("empty_json", dict.fromkeys(ROLES, 422)),
+    "POST /api/v1/auth/register": ("empty_json", dict.fromkeys(ROLES, 422)),
+    "POST /api/v1/auth/password-reset": ("empty_json", dict.fromkeys(ROLES, 422)),
+    "POST /api/v1/me/password": ("empty_json", SIGNED_IN_422),
+    "GET /api/v1/me/account": ("plain", {**SIGNED_IN, "anon": 401}),
+    "POST /api/v1/me/identity": ("empty_json", SIGNED_IN_422),
+    "GET /api/v1/me/enterprises": ("plain", {**SIGNED_IN, "anon": 401}),
+    "POST /api/v1/me/enterprises": ("empty_json", SIGNED_IN_422),
+    "POST /api/v1/me/enterprises/{credit_code}/unlink": (
+        "plain",  # nobody is linked to it: nothing to do
+        {**dict.fromkeys(ROLES, 204), "anon": 401},
+    ),
+    "GET /api/v1/me/delegations": ("plain", {**SIGNED_IN, "anon": 401}),
+    "POST /api/v1/me/delegations": ("empty_json", SIGNED_IN_422),
+    "POST /api/v1/delegations": ("empty_json", WINDOW_422),
+    "POST /api/v1/delegations/{delegation_id}/revoke": (
+        "plain",  # no delegation 999999
+        {**dict.fromkeys(ROLES, 404), "anon": 401},
+    ),
+    "POST /api/v1/accounts/in-person": ("empty_json", WINDOW_422),
     "GET /api/v1/workdays/add": ("workdays", EVERYONE_200),
     "GET /api/v1/workdays/years": ("plain", EVERYONE_200),
     # The audit log is the security auditor's alone.
@@ -202,6 +238,23 @@ RULES: dict[str, tuple[str, dict[str, int]]] = {
     "GET /api/v1/feedback/stats": ("plain", _with(dict.fromkeys(ROLES, 403), anon=401, admin=200)),
     # Peer nodes authenticate by signature, not as users: an unsigned body is malformed.
     "POST /api/v1/exchange/requests": ("empty_json", dict.fromkeys(ROLES, 400)),
+    # 我的消息 for everyone signed in (no message 999999: 404); failures and counts for the
+    # centre's admin.
+    "GET /api/v1/me/messages": ("plain", {**SIGNED_IN, "anon": 401}),
+    "POST /api/v1/me/messages/{message_id}/read": (
+        "plain",
+        {**dict.fromkeys(ROLES, 404), "anon": 401},
+    ),
+    "GET /api/v1/notifications/failed": (
+        "plain",
+        _with(dict.fromkeys(ROLES, 403), anon=401, admin=200),
+    ),
+    "GET /api/v1/notifications/stats": (
+        "plain",
+        _with(dict.fromkeys(ROLES, 403), anon=401, admin=200),
+    ),
+    # Last: it ends every session and token of the account that asks.
+    "POST /api/v1/auth/sign-out-everywhere": ("plain", {**dict.fromkeys(ROLES, 204), "anon": 401}),
 }
 
 
@@ -249,6 +302,9 @@ def world(client: TestClient, demo_db: str) -> dict[str, Any]:
             "follow_up_id": "999999",
             "rating_id": "999999",
             "complaint_no": "TS000000000000",
+            "credit_code": "91640425MA76QY0010",
+            "delegation_id": "999999",
+            "message_id": "999999",
         },
         "query_code": case.query_code,
         "bundle": "qiye-kaiban",

@@ -139,12 +139,12 @@ def test_applicants_and_anonymous_readers_are_not_watched(session: Session) -> N
 def test_unrelated_reads_raise_a_medium_alert(session: Session) -> None:
     reviewer = make_user(session, "reviewer", department_code="11640425MB00010TBR")
     with frozen(FRIDAY_MORNING):
-        read(session, reviewer, persons(19), related=False)
+        read(session, reviewer, persons(20), related=False)  # at the limit: quiet
         read(session, reviewer, persons(30, 100), related=True)
         assert all_alerts(session) == []
         read(session, reviewer, persons(1, 500), related=False)
     [alert] = all_alerts(session)
-    assert (alert.rule, alert.severity, alert.details["count"]) == ("unrelated_read", "medium", 20)
+    assert (alert.rule, alert.severity, alert.details["count"]) == ("unrelated_read", "medium", 21)
 
 
 def test_repeated_unmask_requests_raise_an_alert_even_when_refused(session: Session) -> None:
@@ -220,7 +220,7 @@ def test_a_sudden_rise_over_the_accounts_own_baseline_raises_an_alert(session: S
     assert (alert.rule, alert.window_key) == ("baseline", "2026-11-27")
     assert alert.details["count"] == 80
     assert alert.details["history_days"] == 8
-    assert 72 < alert.details["threshold"] < 73
+    assert alert.details["threshold"] == 72  # the limit (≈ 72.3) as a whole number of persons
 
 
 def test_no_baseline_alert_without_enough_history(session: Session) -> None:

@@ -41,9 +41,9 @@ def test_bulk_read_fires_above_the_threshold_not_at_it() -> None:
     assert "201 人" in findings[0].summary
 
 
-def test_unrelated_reads_fire_when_they_reach_the_threshold() -> None:
-    assert rules.window_findings(Counts(unrelated_in_window=19), LIMITS, AT) == []
-    findings = rules.window_findings(Counts(unrelated_in_window=20), LIMITS, AT)
+def test_unrelated_reads_fire_strictly_above_the_threshold() -> None:
+    assert rules.window_findings(Counts(unrelated_in_window=20), LIMITS, AT) == []
+    findings = rules.window_findings(Counts(unrelated_in_window=21), LIMITS, AT)
     assert rule_names(findings) == ["unrelated_read"]
     assert findings[0].severity == "medium"
 
@@ -120,6 +120,16 @@ def test_baseline_is_mean_plus_sigmas_above_the_floor() -> None:
     assert finding.rule == "baseline"
     assert finding.window_key == "2026-11-27"
     assert rules.baseline_finding(10_000, None, 3, AT) is None
+
+
+def test_baseline_fires_strictly_above_the_limit_it_shows() -> None:
+    # A limit of 61.6 persons is shown as 61: 61 is within it, 62 above it (never "62 of 62").
+    assert rules.baseline_finding(61, 61.6, 10, AT) is None
+    finding = rules.baseline_finding(62, 61.6, 10, AT)
+    assert finding is not None
+    assert finding.details["threshold"] == 61
+    assert "上限 61 人" in finding.summary and finding.details["count"] > 61
+    assert rules.baseline_finding(50, 50.0, 10, AT) is None  # equal to the limit: quiet
 
 
 def test_daily_counts_are_distinct_persons_per_beijing_day() -> None:

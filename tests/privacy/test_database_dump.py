@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from support import act, application, clerk, item_named, make_user
+from support import act, applicant, application, clerk, item_named, make_user
 from tongban.audit import service as audit_service
 from tongban.cases import service as case_service
 from tongban.cases.schemas import ApplicantIn
@@ -48,11 +48,11 @@ def _write_people(session: Session) -> None:
     window = clerk(session)
     item = item_named(session, "个体工商户")
     for name, id_number, phone in PEOPLE:
-        person = make_user(session, "applicant", id_number=id_number, phone=phone)
-        data = application(session, person, item_code=item.code, id_number=id_number, name=name)
-        data = data.model_copy(
-            update={"applicant": ApplicantIn(name=name, id_number=id_number, phone=phone)}
+        person = make_user(
+            session, "applicant", id_number=id_number, phone=phone, display_name=name
         )
+        data = application(session, person, item_code=item.code)  # for themselves
+        data = data.model_copy(update={"applicant": ApplicantIn(phone=phone)})
         case_service.save_upload(  # a file name typed by the applicant
             session, actor=person, filename=f"{name}{id_number}身份证.pdf", content=b"%PDF-1.4 x"
         )
@@ -139,7 +139,7 @@ LEAKY = make_id_number("640425", date(1977, 7, 7), 555)
 def _type_into_a_supplement_list(url: str) -> None:
     with transaction(url) as s:
         window = clerk(s)
-        person = make_user(s, "applicant")
+        person = applicant(s, 41)  # a verified citizen applying for themselves
         item = item_named(s, "个体工商户")
         case = case_service.submit_case(
             s, actor=person, data=application(s, person, item_code=item.code)

@@ -46,13 +46,14 @@ def populated(key_file: Path, demo_db: str) -> str:
         item = item_named(s, "个体工商户")
         window = clerk(s)
         for sequence in range(1, 4):
-            person = applicant(s, sequence)
-            case = submit(s, person, item_code=item.code, id_number=person_id(20 + sequence))
+            person = applicant(s, 20 + sequence)  # applies for themselves
+            case = submit(s, person, item_code=item.code)
         act(s, window, case, "request_supplement", note="请补交身份证复印件", missing=["身份证"])
-        make_user(s, "applicant", id_number=person_id(30), phone=LEGACY_PHONE)
+        legacy = make_user(s, "applicant", id_number=person_id(30), phone=LEGACY_PHONE)
     with transaction(demo_db) as s:  # a phone stored before encryption was switched on
         s.execute(
-            sa.text("UPDATE users SET phone = :p WHERE phone IS NOT NULL"), {"p": LEGACY_PHONE}
+            sa.text("UPDATE users SET phone = :p WHERE id = :id"),
+            {"p": LEGACY_PHONE, "id": legacy.user_id},
         )
     storage = get_storage()
     assert isinstance(storage, LocalStorage)
@@ -120,7 +121,9 @@ def test_rotation_reseals_everything_while_the_app_keeps_writing(
     columns = keys.encrypted_columns()
     stale_target = next(c for c in columns if (c.table, c.column) == ("cases", "applicant_phone"))
     with transaction(url) as s:
-        target_user = s.scalars(sa.select(User.id).where(User.phone.is_not(None))).one()
+        target_user = s.scalars(
+            sa.select(User.id).where(User.phone.is_not(None)).order_by(User.id)
+        ).first()
         first_case = s.execute(sa.text("SELECT min(id) FROM cases")).scalar_one()
     writes: list[str] = []
 

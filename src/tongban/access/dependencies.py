@@ -19,9 +19,9 @@ def optional_actor(request: Request, session: SessionDep) -> Actor | None:
     if header.lower().startswith("bearer "):
         return service.actor_from_token(session, header[7:].strip())
     user_id = request.session.get("uid") if "session" in request.scope else None
-    if user_id is None:
+    if not isinstance(user_id, int):
         return None
-    return service.actor_by_id(session, int(user_id))
+    return service.actor_by_id(session, user_id, int(request.session.get("epoch", 0)))
 
 
 def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:

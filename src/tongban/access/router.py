@@ -40,4 +40,5 @@ def me(actor: CurrentActor) -> UserRead:
         display_name=actor.display_name,
         region_code=actor.region_code,
         department_code=actor.department_code,
+        assurance_level=actor.assurance_level,
     )

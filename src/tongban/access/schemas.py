@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class TokenRequest(BaseModel):
@@ -22,3 +25,143 @@ class UserRead(BaseModel):
     display_name: str
     region_code: str | None
     department_code: str | None
+    assurance_level: int = 0
+
+
+class PhoneCodeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str = Field(max_length=32, description="11-digit mainland mobile number")
+    purpose: Literal["signup", "reset"] = "signup"
+    email: str | None = Field(None, max_length=254, description="also send the code here")
+
+
+class PhoneCodeSent(BaseModel):
+    expires_in: int = Field(description="seconds the code stays valid")
+
+
+class PhoneCodeConfirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str = Field(max_length=32)
+    purpose: Literal["signup", "reset"] = "signup"
+    code: str = Field(max_length=16)
+
+
+class PhoneProof(BaseModel):
+    phone_proof: str = Field(description="use once within 30 minutes: register or reset")
+
+
+class RegisterRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone_proof: str = Field(max_length=512)
+    password: str = Field(max_length=128)
+    email: str | None = Field(None, max_length=254)
+
+
+class PasswordReset(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone_proof: str = Field(max_length=512)
+    password: str = Field(max_length=128)
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    old_password: str = Field(max_length=128)
+    new_password: str = Field(max_length=128)
+
+
+class IdentityRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=64)
+    id_number: str = Field(max_length=32)
+
+
+class AccountRead(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    assurance_level: int
+    assurance_label: str
+    phone_masked: str | None
+    id_number_masked: str | None
+    email_masked: str | None
+
+
+class InPersonRegistration(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=64)
+    id_number: str = Field(max_length=32)
+    phone: str | None = Field(None, max_length=32)
+    password: str = Field(max_length=128, description="chosen by the citizen at the window")
+    place: str = Field("", max_length=128, description="window or service station")
+    consent: str = Field(max_length=1000, description="the citizen's consent, as recorded")
+
+
+class InPersonRead(BaseModel):
+    username: str
+    display_name: str
+    assurance_level: int
+
+
+class EnterpriseLinkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    credit_code: str = Field(max_length=32)
+    capacity: Literal["legal_representative", "agent"]
+
+
+class EnterpriseRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    credit_code: str
+    name: str
+    capacity: str
+    capacity_label: str
+    linked_at: datetime
+
+
+class DelegationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agent_phone: str = Field(max_length=32)
+    item_codes: list[str] = Field(default_factory=list, max_length=50)
+    valid_until: datetime
+    note: str = Field("", max_length=500)
+
+
+class WindowDelegationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    principal_name: str = Field(max_length=64)
+    principal_id_number: str = Field(max_length=32)
+    agent_phone: str = Field(max_length=32)
+    item_codes: list[str] = Field(default_factory=list, max_length=50)
+    valid_until: datetime
+    consent: str = Field(max_length=500)
+
+
+class DelegationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    principal_name: str
+    principal_id_masked: str
+    agent_name: str
+    agent_phone_masked: str
+    item_codes: list[str]
+    valid_from: datetime
+    valid_until: datetime
+    given_via: str
+    revoked_at: datetime | None
+    active: bool
+
+
+class DelegationsRead(BaseModel):
+    given: list[DelegationRead]
+    received: list[DelegationRead]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -12,14 +13,22 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from tongban.access import repository
+from tongban.access.filing import Declared, Filing, filing_for
 from tongban.access.models import User
-from tongban.access.rules import Actor, Role, password_problems
+from tongban.access.rules import (
+    LEVEL_REGISTER,
+    Actor,
+    Role,
+    normalize_phone,
+    password_problems,
+)
 from tongban.config import get_settings
 from tongban.errors import Conflict, DomainError, Invalid
 from tongban.kit.clock import now
 from tongban.kit.ids import is_valid_id_number, normalize_id_number
 from tongban.privacy.crypto import blind_index, person_ref
 from tongban.regions import service as regions_service
+from tongban.regions.rules import region_prefix
 
 _settings = get_settings()
 _hasher = PasswordHasher(
@@ -27,6 +36,8 @@ _hasher = PasswordHasher(
 )
 # Verifying against this keeps the time of a failed login the same for unknown users.
 _DUMMY_HASH = _hasher.hash("tongban-dummy-password")
+
+__all__ = ["Declared", "Filing", "filing_for"]
 
 UNAUTHENTICATED = DomainError(
     "unauthenticated",
@@ -50,6 +61,8 @@ def create_user(
     department_code: str | None = None,
     id_number: str | None = None,
     phone: str | None = None,
+    email: str | None = None,
+    assurance_level: int | None = None,
 ) -> User:
     try:
         role_value = Role(role)
@@ -87,6 +100,24 @@ def create_user(
             raise Invalid(
                 "invalid_id_number", "身份证号码校验未通过。", "Identity number check failed."
             )
+        if repository.by_id_number_index(session, person_ref(id_number)) is not None:
+            raise Conflict(
+                "identity_registered",
+                "该身份证号已有账号（一人一号），请用手机验证码找回密码，或到窗口办理。",
+                "This identity already has an account (one per person).",
+            )
+    phone_ref = None
+    if phone:
+        phone = normalize_phone(phone) or phone.strip()
+        phone_ref = blind_index(phone, domain="phone")
+        if repository.by_phone_index(session, phone_ref) is not None:
+            raise Conflict(
+                "phone_registered",
+                "该手机号已注册账号。",
+                "This mobile number already has an account.",
+            )
+    if email is not None:
+        email = _checked_email(email)
     user = User(
         username=username,
         password_hash=_hasher.hash(password),
@@ -97,6 +128,12 @@ def create_user(
         id_number=id_number,
         id_number_index=person_ref(id_number) if id_number else None,
         phone=phone,
+        phone_index=phone_ref,
+        email=email,
+        assurance_level=assurance_level
+        if assurance_level is not None
+        else (LEVEL_REGISTER if role_value == Role.APPLICANT and id_number else 0),
+        session_epoch=0,
     )
     added = repository.add(session, user)
     # Imported here: the audit domain reads accounts through this module.
@@ -106,6 +143,42 @@ def create_user(
         session, actor=None, action="users.create", subject_kind="user", subject_ref=username
     )
     return added
+
+
+def _checked_email(text: str) -> str | None:
+    email = text.strip()
+    if not email:
+        return None
+    local, at, domain = email.partition("@")
+    if (
+        not at
+        or not local
+        or "." not in domain
+        or len(email) > 254
+        or any(ch.isspace() or ord(ch) < 32 for ch in email)
+    ):
+        raise Invalid(
+            "invalid_email", "电子邮箱格式不正确。", "Invalid e-mail address.",
+            details={"field": "email"},
+        )  # fmt: skip
+    return email
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """A new password: the lock on the account lifts and every older session ends."""
+    user.password_hash = _hasher.hash(password)
+    user.session_epoch += 1
+    for name in {user.username, user.phone or ""} - {""}:
+        if (row := repository.throttle(session, blind_index(name, domain="login"))) is not None:
+            row.failures, row.first_failed_at, row.locked_until = 0, None, None
+    session.flush()
+
+
+def password_matches(user: User, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(user.password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def authenticate(session: Session, *, username: str, password: str) -> Actor:
@@ -159,8 +232,21 @@ def _record_failure(session: Session, username: str) -> None:
     session.flush()
 
 
+def _account(session: Session, login: str) -> User | None:
+    """The account a sign-in name stands for: user name, mobile number or identity number."""
+    user = repository.by_username(session, login)
+    if user is not None:
+        return user
+    if (phone := normalize_phone(login)) is not None:
+        return repository.by_phone_index(session, blind_index(phone, domain="phone"))
+    number = normalize_id_number(login)
+    if len(number) == 18 and is_valid_id_number(number):
+        return repository.by_id_number_index(session, person_ref(number))
+    return None
+
+
 def _verify(session: Session, username: str, password: str) -> Actor:
-    user = repository.by_username(session, username)
+    user = _account(session, username)
     if user is None or not user.active:
         with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
@@ -180,13 +266,18 @@ def actor_for(user: User) -> Actor:
         display_name=user.display_name,
         region_code=user.region_code,
         department_code=user.department_code,
+        assurance_level=user.assurance_level or 0,
+        session_epoch=user.session_epoch or 0,
     )
 
 
-def actor_by_id(session: Session, user_id: int) -> Actor | None:
+def actor_by_id(session: Session, user_id: int, epoch: int | None = None) -> Actor | None:
+    """The active account, if ``epoch`` (the session's or token's) is still current."""
     user = repository.by_id(session, user_id)
     if user is None or not user.active:
         return None
+    if epoch is not None and epoch != (user.session_epoch or 0):
+        return None  # signed out everywhere, or the password changed since
     return actor_for(user)
 
 
@@ -209,6 +300,40 @@ def reviewers(session: Session) -> list[Actor]:
     return [actor_for(u) for u in repository.list_users(session) if u.role == Role.REVIEWER]
 
 
+@dataclass(frozen=True)
+class Contact:
+    """Where to reach an account holder (notifications); None when they gave no such address."""
+
+    user_id: int
+    display_name: str
+    phone: str | None
+    email: str | None
+
+
+def notification_contact(session: Session, user_id: int) -> Contact | None:
+    """The account's name, phone and e-mail (plain: for delivery only, never for display)."""
+    user = repository.by_id(session, user_id)
+    if user is None or not user.active:
+        return None
+    return Contact(user.id, user.display_name, user.phone or None, user.email or None)
+
+
+def staff_of_department(session: Session, department_code: str) -> list[Actor]:
+    """The active reviewers of a department (who owns its tasks and deadline warnings)."""
+    users = repository.staff(session, role=Role.REVIEWER.value, department_code=department_code)
+    return [actor_for(u) for u in users]
+
+
+def staff_of_region(session: Session, *, role: Role, region_code: str) -> list[Actor]:
+    """Active staff of ``role`` whose region covers ``region_code`` (window clerks, admins)."""
+    users = repository.staff(session, role=role.value)
+    return [
+        actor_for(u)
+        for u in users
+        if u.region_code and region_code.startswith(region_prefix(u.region_code))
+    ]
+
+
 def user_id_for_identity(session: Session, *, id_number: str) -> int | None:
     """The registered applicant with this identity number, so a window filing shows in 我的办件."""
     user = repository.applicant_by_id_number(session, id_number)
@@ -220,7 +345,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def issue_token(actor: Actor) -> str:
-    return _serializer().dumps({"uid": actor.user_id})
+    return _serializer().dumps({"uid": actor.user_id, "e": actor.session_epoch})
 
 
 def actor_from_token(session: Session, token: str) -> Actor:
@@ -228,7 +353,9 @@ def actor_from_token(session: Session, token: str) -> Actor:
         data = _serializer().loads(token, max_age=get_settings().token_ttl_seconds)
     except (SignatureExpired, BadSignature):
         raise UNAUTHENTICATED from None
-    actor = actor_by_id(session, int(data["uid"]))
+    if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
+        raise UNAUTHENTICATED
+    actor = actor_by_id(session, data["uid"], int(data.get("e", 0)))
     if actor is None:
         raise UNAUTHENTICATED
     return actor

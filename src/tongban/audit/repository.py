@@ -7,7 +7,18 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, and_, bindparam, case, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -384,9 +395,19 @@ def _entries_page(
 
 
 def person_accesses(
-    session: Session, *, person_ref: str, roles: Sequence[str], offset: int, limit: int
+    session: Session,
+    *,
+    person_ref: str,
+    roles: Sequence[str],
+    purposes: Sequence[str] = (),
+    offset: int,
+    limit: int,
 ) -> tuple[list[AuditEntry], int]:
-    condition = and_(AuditEntry.person_ref == person_ref, AuditEntry.actor_role.in_(roles))
+    """Entries about a person by these roles, or (whoever read) for these purposes."""
+    by: ColumnElement[bool] = AuditEntry.actor_role.in_(roles)
+    if purposes:
+        by = or_(by, AuditEntry.purpose_code.in_(purposes))
+    condition = and_(AuditEntry.person_ref == person_ref, by)
     return _entries_page(session, condition, offset=offset, limit=limit)
 
 

@@ -52,6 +52,8 @@ ACTION_LABELS_ZH = {
 PURPOSE_LABELS_ZH = {
     "case_handling": "办理业务",
     "self": "本人查看",
+    "agent": "受托代办人查看",
+    "decision_document": "下载决定书",
     "progress_query": "办件进度查询",
     "export": "数据导出",
     "exchange": "部门间数据共享核验",
@@ -205,7 +207,7 @@ def window_may_cross(counts: Counts, thresholds: Thresholds) -> bool:
     """Whether counts this high would cross a window rule (see ``window_findings``)."""
     return (
         counts.persons_in_window > thresholds.bulk_persons
-        or counts.unrelated_in_window >= thresholds.unrelated_reads
+        or counts.unrelated_in_window > thresholds.unrelated_reads
         or counts.unmasks_in_window > thresholds.unmask_count
     )
 
@@ -225,7 +227,7 @@ def window_findings(counts: Counts, thresholds: Thresholds, at: datetime) -> lis
                 {"count": counts.persons_in_window, "threshold": thresholds.bulk_persons},
             )
         )
-    if counts.unrelated_in_window >= thresholds.unrelated_reads:
+    if counts.unrelated_in_window > thresholds.unrelated_reads:
         findings.append(
             Finding(
                 UNRELATED_READ,
@@ -253,14 +255,19 @@ def window_findings(counts: Counts, thresholds: Thresholds, at: datetime) -> lis
 def baseline_finding(
     persons_today: int, limit: float | None, history_days: int, at: datetime
 ) -> Finding | None:
-    if limit is None or persons_today <= limit:
+    """Fires strictly above the limit as shown: a whole number of persons (the limit's floor,
+    which a count of persons passes exactly when it passes the limit itself)."""
+    if limit is None:
+        return None
+    shown = math.floor(limit)
+    if persons_today <= shown:
         return None
     return Finding(
         BASELINE,
         day_key(at),
         f"今日已读取 {persons_today} 人的个人信息，超出本账号近 {history_days} 个工作日"
-        f"的正常水平（上限 {limit:.0f} 人）",
-        {"count": persons_today, "threshold": round(limit, 1), "history_days": history_days},
+        f"的正常水平（上限 {shown} 人）",
+        {"count": persons_today, "threshold": shown, "history_days": history_days},
     )
 
 

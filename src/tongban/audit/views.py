@@ -28,6 +28,8 @@ from tongban.privacy.policy import load_policy
 from tongban.regions import service as regions_service
 
 STAFF_ROLE_VALUES = tuple(sorted(role.value for role in STAFF_ROLES))
+AGENT_PURPOSE = "agent"  # a citizen reading the case they filed for the person (委托)
+AGENT_LABEL_ZH = "受托代办人"
 CENTER_NAME_ZH = "政务服务中心"  # staff without a department work at the center's windows
 
 
@@ -37,11 +39,13 @@ def access_page(rows: Sequence[Any], total: int, page: int, size: int) -> Access
 
 
 def accesses_of_person(session: Session, *, person_ref: str, page: int, size: int) -> AccessPage:
-    """Staff accesses to one person's data, newest first (the person's own reads left out)."""
+    """Staff accesses to one person's data and their agents' (委托), newest first (the
+    person's own reads left out)."""
     rows, total = repository.person_accesses(
         session,
         person_ref=person_ref,
         roles=STAFF_ROLE_VALUES,
+        purposes=(AGENT_PURPOSE,),
         offset=(page - 1) * size,
         limit=size,
     )
@@ -75,12 +79,18 @@ def _as_seen_by_subject(
     _, name = privacy_service.present("audit.actor_name", entry.actor_name, actor, own=True)
     role = Role(entry.actor_role) if entry.actor_role in STAFF_ROLE_VALUES else None
     department = entry.actor_department_code
+    agent = entry.purpose_code == AGENT_PURPOSE
+    if agent:
+        role_label, place = AGENT_LABEL_ZH, ""
+    else:
+        role_label = ROLE_LABELS_ZH[role] if role else entry.actor_role
+        place = departments.get(department, department) if department else CENTER_NAME_ZH
     return DataAccessRead(
         at=entry.at,
         actor_name=name,
         actor_role=entry.actor_role,
-        role_label=ROLE_LABELS_ZH[role] if role else entry.actor_role,
-        department_name=departments.get(department, department) if department else CENTER_NAME_ZH,
+        role_label=role_label,
+        department_name=place,
         action=entry.action,
         action_label=audit_rules.ACTION_LABELS_ZH.get(entry.action, entry.action),
         purpose_code=entry.purpose_code,

@@ -87,6 +87,22 @@ class FormFieldDeclaration(BaseModel):
     personal: PersonalClass
     mask: MaskKind = "none"
     purpose: str = Field(min_length=2, description="why the item needs this field")
+    basis: bool = Field(
+        False, description="the decision rests on it: the handling reviewers see it plain"
+    )
+
+
+# Masks of values that stay masked even as a basis of the decision (unmask with a reason).
+NEVER_BASIS_MASKS = frozenset({"id_number", "phone", "bank_card"})
+
+
+class DecisionBasis(BaseModel):
+    """How the handling department's reviewers see the form fields a decision rests on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str = Field(min_length=2)
+    reviewer: Visibility
 
 
 class Policy(BaseModel):
@@ -94,6 +110,7 @@ class Policy(BaseModel):
 
     fields: dict[str, FieldPolicy]
     form_fields: dict[PersonalClass, RoleRule]
+    decision_basis: DecisionBasis
     unmask_reasons: dict[str, str]
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@ from tongban.access.rules import Actor, Role
 from tongban.errors import Forbidden, Invalid
 from tongban.kit.masking import mask_id_number, mask_name, mask_phone
 from tongban.privacy.policy import (
+    NEVER_BASIS_MASKS,
     FormFieldDeclaration,
     MaskKind,
     RoleRule,
@@ -114,9 +115,21 @@ def visibility(
     *,
     own: bool = False,
     declaration: FormFieldDeclaration | None = None,
+    handling: bool = False,
 ) -> Visibility:
+    """``handling``: the reader is a reviewer of a department that handles the record, who
+    sees the fields its decision rests on as the policy's decision_basis says."""
     rule, _ = _rule(field, declaration)
-    return rule.visibility(audience(actor, own=own))
+    seen = rule.visibility(audience(actor, own=own))
+    if (
+        handling
+        and declaration is not None
+        and declaration.basis
+        and declaration.mask not in NEVER_BASIS_MASKS
+        and audience(actor, own=own) == "reviewer"
+    ):
+        return load_policy().decision_basis.reviewer
+    return seen
 
 
 def present(
@@ -127,10 +140,11 @@ def present(
     own: bool = False,
     declaration: FormFieldDeclaration | None = None,
     unmasked: Collection[str] = (),
+    handling: bool = False,
 ) -> tuple[Visibility, Any]:
     """What ``actor`` may see of ``value``: (visibility, the value as shown or None)."""
-    rule, kind = _rule(field, declaration)
-    seen = rule.visibility(audience(actor, own=own))
+    _, kind = _rule(field, declaration)
+    seen = visibility(field, actor, own=own, declaration=declaration, handling=handling)
     if seen == "masked" and field in unmasked:
         seen = "plain"
     if seen == "hidden":
@@ -141,11 +155,16 @@ def present(
 
 
 def may_unmask(
-    field: str, actor: Actor, *, declaration: FormFieldDeclaration | None = None
+    field: str,
+    actor: Actor,
+    *,
+    declaration: FormFieldDeclaration | None = None,
+    handling: bool = False,
 ) -> bool:
     """The role may ask for this field plain (the caller checks the record is tied to its work)."""
     rule, _ = _rule(field, declaration)
-    return rule.visibility(actor.role.value) == "masked" and actor.role.value in rule.unmask
+    seen = visibility(field, actor, declaration=declaration, handling=handling)
+    return seen == "masked" and actor.role.value in rule.unmask
 
 
 def check_unmask_request(reason_code: str, reason_text: str) -> None:
