@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,7 @@ def setup(url: str) -> tuple[Actor, Actor, str, list[int]]:
     from tongban.catalog import service as catalog_service
     from tongban.db import transaction, upgrade
     from tongban.demo.loader import load_reference_data
+    from tongban.kit.ids import make_id_number
 
     upgrade(url)
     with transaction(url) as session:
@@ -69,8 +71,13 @@ def setup(url: str) -> tuple[Actor, Actor, str, list[int]]:
     with transaction(url) as session:
         items = catalog_service.search_items(session, q="个体工商户登记", size=1).items
         item = catalog_service.get_item(session, code=items[0].code)
-        applicant = access_service.create_user(
-            session, username="bench_applicant", password="Bench2026x", role="applicant"
+        applicant = access_service.create_user(  # a verified citizen applying for herself
+            session,
+            username="bench_applicant",
+            password="Bench2026x",
+            role="applicant",
+            display_name="测试申请人",
+            id_number=make_id_number("640425", date(1980, 1, 1), 1),
         )
         clerk = access_service.create_user(
             session,
@@ -100,7 +107,6 @@ def run_tongban(url: str, n: int) -> float:
     from tongban.cases import service
     from tongban.cases.schemas import ActionIn, ApplicantIn, CaseCreate, MaterialIn
     from tongban.db import transaction
-    from tongban.kit.ids import make_id_number
 
     applicant, clerk, item_code, required = setup(url)
     form = fill_form(url, item_code)
@@ -115,15 +121,12 @@ def run_tongban(url: str, n: int) -> float:
                     for _ in required
                 ]
             )
-    from datetime import date
 
     started = time.perf_counter()
     for i in range(n):
         data = CaseCreate(
             item_code=item_code,
-            applicant=ApplicantIn(
-                name="测试申请人", id_number=make_id_number("640425", date(1980, 1, 1), i % 1000)
-            ),
+            applicant=ApplicantIn(phone="13995400000"),
             form=form,
             materials=[
                 MaterialIn(requirement_id=r, upload_id=u)
@@ -133,11 +136,15 @@ def run_tongban(url: str, n: int) -> float:
         with transaction(url) as session:
             case = service.submit_case(session, actor=applicant, data=data)
         with transaction(url) as session:
+            # The clerk has the paper of whatever shared data could not confirm.
+            paper = [v.id for v in case.verifications if v.ask_for_paper]
             service.act(
                 session,
                 actor=clerk,
                 case_no=case.case_no,
-                action=ActionIn(action="accept", version=case.version),
+                action=ActionIn(
+                    action="accept", version=case.version, payload={"paper_checked": paper}
+                ),
             )
     return n / (time.perf_counter() - started)
 

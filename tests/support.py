@@ -47,8 +47,17 @@ def clerk(session: Session) -> Actor:
     return make_user(session, "clerk", region_code="640425")
 
 
-def applicant(session: Session, sequence: int = 1) -> Actor:
-    return make_user(session, "applicant", id_number=person_id(sequence))
+def applicant(session: Session, sequence: int | None = None, name: str = "王小明") -> Actor:
+    """A citizen whose identity is verified (level 2): they apply under this name.
+
+    One account per person: without a ``sequence`` each call is another person (sequences
+    100–899; tests that name a person use lower ones)."""
+    if sequence is None:
+        sequence = 100 + next(_people) % 800
+    return make_user(session, "applicant", id_number=person_id(sequence), display_name=name)
+
+
+_people = itertools.count()
 
 
 def item_named(session: Session, name: str) -> ItemRead:
@@ -96,10 +105,16 @@ def application(
         for m in item.materials
         if case_service.must_upload(m)
     ]
+    # A citizen applies for themselves: their verified account says who they are.
+    applicant = (
+        ApplicantIn(phone="13912345678")
+        if actor.role.value == "applicant" and id_number is None
+        else ApplicantIn(name=name, id_number=id_number or person_id(7), phone="13912345678")
+    )
     return CaseCreate(
         item_code=item_code,
         bundle_code=bundle_code,
-        applicant=ApplicantIn(name=name, id_number=id_number or person_id(7), phone="13912345678"),
+        applicant=applicant,
         form=sample_form(items),
         materials=materials,
         channel="window" if actor.role.value == "clerk" else "online",
@@ -112,6 +127,11 @@ def submit(session: Session, actor: Actor, **kwargs: Any) -> CaseDetail:
     )
 
 
+def open_paper_checks(case: CaseDetail) -> list[int]:
+    """Shared-data checks that did not pass and wait for the clerk to see the paper."""
+    return [v.id for v in case.verifications if v.ask_for_paper and not v.paper_checked]
+
+
 def act(
     session: Session,
     actor: Actor,
@@ -120,6 +140,10 @@ def act(
     note: str = "",
     **payload: Any,
 ) -> CaseDetail:
+    """Fire ``action``; acceptance ticks the open paper checks (the clerk holds the documents)
+    unless the test says which with ``paper_checked``."""
+    if action == "accept" and "paper_checked" not in payload and open_paper_checks(case):
+        payload["paper_checked"] = open_paper_checks(case)
     return case_service.act(
         session,
         actor=actor,

@@ -68,29 +68,69 @@ def worker(
         float | None, typer.Option(help="seconds between rounds (TONGBAN_WORKER_INTERVAL_SECONDS)")
     ] = None,
 ) -> None:
-    """Periodic work: complaint deadline warnings and escalations, auto-confirmation,
-    overdue 差评 follow-ups. Idempotent: several workers may run at once."""
+    """Periodic work: case deadline warnings to the departments that owe the next step,
+    complaint deadline warnings and escalations, auto-confirmation, overdue 差评
+    follow-ups, then delivery of queued e-mail and SMS. Idempotent: several workers may
+    run at once."""
+    import logging
+    import time
+
     from tongban.config import get_settings
     from tongban.events import register_handlers
     from tongban.feedback import jobs
-    from tongban.feedback.schemas import SweepReport
+    from tongban.notify import jobs as notify_jobs
 
     register_handlers()
 
-    def show(report: SweepReport) -> None:
+    def sweeps() -> None:
+        report = jobs.run_once()
         typer.echo(
             f"warnings {report.warnings} · escalations {report.escalations} · "
             f"auto-confirmed {report.auto_confirmed} · "
             f"follow-ups overdue {report.follow_ups_overdue}"
         )
 
+    def delivery() -> None:
+        sent = notify_jobs.deliver_due()
+        typer.echo(
+            f"notifications sent {sent.sent} · retried {sent.retried} · failed {sent.failed} · "
+            f"skipped {sent.skipped} · expired {sent.expired}"
+        )
+
+    def case_deadlines() -> None:
+        from tongban.cases import jobs as case_jobs
+        from tongban.db import transaction
+
+        with transaction() as session:
+            warned = case_jobs.sweep_deadlines(session)
+        typer.echo(f"case deadline warnings {warned}")
+
+    def one_round() -> bool:
+        ok = True
+        rounds = (
+            ("case deadlines", case_deadlines),
+            ("sweeps", sweeps),
+            ("notification delivery", delivery),
+        )
+        for name, work in rounds:
+            try:  # each in its own transactions: one failing does not stop the other
+                work()
+            except Exception:
+                logging.getLogger("tongban.worker").exception("%s failed", name)
+                ok = False
+        return ok
+
     if once:
-        show(jobs.run_once())
+        if not one_round():
+            raise typer.Exit(1)
         return
     seconds = interval if interval is not None else get_settings().worker_interval_seconds
     typer.echo(f"tongban worker: sweeping every {seconds:g} s (Ctrl-C to stop)")
     try:
-        jobs.run_forever(interval=seconds, on_report=show)
+        while True:
+            started = time.monotonic()
+            one_round()
+            time.sleep(max(0.0, seconds - (time.monotonic() - started)))
     except KeyboardInterrupt:
         typer.echo("stopped")
 
@@ -113,16 +153,20 @@ def demo_load(
     """Migrate, then load the demo county (regions, departments, catalog, users, history)."""
     from tongban.db import transaction, upgrade
     from tongban.demo.cases import load_sample_cases
-    from tongban.demo.exchange import load_exchange_demo
+    from tongban.demo.exchange import load_demo_grants, load_demo_providers
     from tongban.demo.history import load_history
-    from tongban.demo.loader import load_reference_data
+    from tongban.demo.links import load_demo_links
+    from tongban.demo.loader import load_catalog, load_places_and_people
 
     upgrade()
     try:
         with transaction() as session:
-            load_reference_data(session)
-        with transaction() as session:  # before the cases: their 免提交 checks use it
-            providers = load_exchange_demo(session)
+            load_places_and_people(session)
+            # Before the catalog: its 免提交 references name the services they use.
+            providers = load_demo_providers(session)
+            load_catalog(session)
+            load_demo_grants(session)  # the items exist: their grants can name them
+            load_demo_links(session)
         with transaction() as session:
             created = load_sample_cases(session)
         history = load_history(cases=history_cases)  # one transaction per day
@@ -142,10 +186,25 @@ def demo_run(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
 ) -> None:
-    """Load the demo (idempotent) and serve it on http://HOST:PORT."""
+    """Load the demo (idempotent) and serve it on http://HOST:PORT, delivering messages in
+    the background (SMS to the demo gateway's page /demo/sms unless configured otherwise)."""
+    import os
+
+    from tongban.config import get_settings
+    from tongban.notify.jobs import BackgroundDelivery
+
+    if "TONGBAN_SMS_GATEWAY" not in os.environ and get_settings().sms_gateway == "none":
+        os.environ["TONGBAN_SMS_GATEWAY"] = "demo"  # a configured gateway (.env) wins
+        get_settings.cache_clear()
     demo_load()
+    delivery = BackgroundDelivery(interval=1.0).start()
     typer.echo(f"\n打开 / open http://{host}:{port}/")
-    serve(host=host, port=port, workers=1)
+    if get_settings().sms_gateway == "demo":
+        typer.echo(f"演示短信 / demo SMS: http://{host}:{port}/demo/sms")
+    try:
+        serve(host=host, port=port, workers=1)
+    finally:
+        delivery.stop()
 
 
 def _print_logins() -> None:

@@ -24,7 +24,7 @@ def setup_people(db: str) -> dict[str, Any]:
     with transaction(db) as s:
         item = item_named(s, "个体工商户")
         people = {
-            "applicant": make_user(s, "applicant", id_number=person_id(3)),
+            "applicant": make_user(s, "applicant", id_number=person_id(3), display_name="李四"),
             "other": make_user(s, "applicant", id_number=person_id(4)),
             "clerk": make_user(s, "clerk", region_code="640425"),
             "far_clerk": make_user(s, "clerk", region_code="640402"),
@@ -106,10 +106,12 @@ def test_submit_accept_review_over_the_api(client: TestClient, demo_db: str) -> 
         json={"action": "accept", "version": case["version"]},
     )
     assert denied.status_code == 403 and denied.json()["error"]["code"] == "role_not_allowed"
+    # The clerk holds the paper of whatever shared data could not confirm.
+    paper = [v["id"] for v in case["verifications"] if v["ask_for_paper"]]
     accepted = client.post(
         f"/api/v1/cases/{case['case_no']}/actions",
         headers=clerk,
-        json={"action": "accept", "version": case["version"]},
+        json={"action": "accept", "version": case["version"], "payload": {"paper_checked": paper}},
     )
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["state"] == "in_review"

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from support import applicant, application, clerk, item_named, submit
+from support import applicant, application, clerk, item_named, open_paper_checks, submit
 from tongban.cases import service as case_service
 from tongban.cases.models import Case
 from tongban.cases.schemas import ActionIn
@@ -48,7 +48,11 @@ def test_two_clerks_accept_the_same_case_once(demo_db: str) -> None:
                 s,
                 actor=clerks[index],
                 case_no=case.case_no,
-                action=ActionIn(action="accept", version=case.version),
+                action=ActionIn(
+                    action="accept",
+                    version=case.version,
+                    payload={"paper_checked": open_paper_checks(case)},
+                ),
             )
             return detail.state
 

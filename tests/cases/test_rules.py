@@ -33,6 +33,8 @@ EXPECTED_ALLOWED = {
     (State.IN_REVIEW, Action.DECIDE): (State.DECIDED, {Role.CLERK, Role.REVIEWER}),
     (State.DECIDED, Action.CLOSE): (State.CLOSED, {Role.CLERK}),
     (State.CLOSED, Action.DELIVER): (State.DELIVERED, {Role.CLERK}),
+    # 电子送达: fired by the platform on the applicant's first download (送达回证).
+    (State.CLOSED, Action.RECEIVE_ELECTRONIC): (State.DELIVERED, {Role.APPLICANT}),
     **{
         (s, Action.WITHDRAW): (State.WITHDRAWN, {Role.APPLICANT, Role.CLERK})
         for s in (
@@ -67,6 +69,15 @@ def test_every_state_action_role(state: State, action: Action, role: Role) -> No
         assert caught.value.status == 403
     else:
         assert rules.transition_for(state, action, role).to_state == expected[0]
+
+
+def test_internal_actions_cannot_be_requested() -> None:
+    with pytest.raises(DomainError) as caught:
+        rules.parse_action("receive_electronic")
+    assert caught.value.code == "unknown_action"
+    assert "receive_electronic" not in caught.value.details["allowed"]
+    assert rules.parse_action("deliver") == Action.DELIVER
+    assert Action.RECEIVE_ELECTRONIC not in rules.actions_for(State.CLOSED, Role.APPLICANT)
 
 
 def test_terminal_states_allow_nothing() -> None:

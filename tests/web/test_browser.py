@@ -6,91 +6,21 @@ Never downloads a browser. Screenshots go to /tmp/tongban-browser-*.png for a hu
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from web.browser_support import CHROMIUM, CHROMIUM_ARGS, running_server
 from web.webtools import PDF
-
-CHROMIUM = Path("/usr/bin/chromium")
-REQUIRE = os.environ.get("TONGBAN_REQUIRE_BROWSER") == "1"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is not installed (apt-get install chromium)"
-        if REQUIRE:
-            pytest.fail(message)
-        pytest.skip(message)
-    var = tmp_path_factory.mktemp("browser")
-    url = f"sqlite:///{var / 'tongban.db'}"
-    env = {
-        **os.environ,
-        "TONGBAN_DATABASE_URL": url,
-        "TONGBAN_STORAGE_DIR": str(var / "files"),
-        "TONGBAN_SECRET_KEY_FILE": str(var / "secret.key"),
-    }
-    # Schema and demo county in a child process, so this process's engines stay untouched.
-    setup = (
-        "from tongban import db\n"
-        "from tongban.demo.loader import load_reference_data\n"
-        "versions = db.__file__.rsplit('/', 1)[0] + '/migrations/versions'\n"
-        "import glob\n"
-        "if glob.glob(versions + '/*.py'):\n"
-        "    db.upgrade()\n"
-        "else:\n"
-        "    db.import_all_models(); db.Base.metadata.create_all(db.get_engine())\n"
-        "with db.transaction() as s:\n"
-        "    load_reference_data(s)\n"
-    )
-    subprocess.run([sys.executable, "-c", setup], env=env, check=True, timeout=300)
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "tongban.app:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env=env,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(base + "/", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None:
-                pytest.fail("uvicorn exited early")
-            time.sleep(0.2)
-        else:
-            pytest.fail("server did not start")
+    with running_server(tmp_path_factory.mktemp("browser")) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_search_apply_and_track_in_chromium(server: str, tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ def _decided(session: Session, item_name: str, *, online: bool, sequence: int) -
     with frozen(start + timedelta(days=2)):
         for task in case.tasks:
             case = act(session, reviewer, case, "approve_task", task_id=task.id)
-        case = act(session, window, case, "decide", decision="approve")
+        case = act(session, reviewer, case, "decide", decision="approve")
         act(session, window, case, "close")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tongban.access.rules import Actor, Role
-from tongban.cases import rules
+from tongban.cases import flow, rules
 from tongban.cases.models import Case, Task
 from tongban.cases.rules import Action
 from tongban.cases.schemas import ActionIn, MaterialIn
@@ -128,11 +128,21 @@ def decide_task(approved: bool) -> Effect:
         task = _task(case, actor, action.payload)
         if not approved:
             _need_note(action, "审查不通过的理由")
+        issued = flow.issue_values(session, case, task, action.payload) if approved else {}
         task.state = "approved" if approved else "denied"
         task.note = action.note
         task.decided_by_user_id = actor.user_id
         task.decided_at = now()
-        return {"task_id": task.id, "department_code": task.department_code}
+        started = flow.advance(case) if approved else []
+        cancelled = [] if approved else flow.cancel_waiting(case)
+        payload: dict[str, Any] = {"task_id": task.id, "department_code": task.department_code}
+        if issued:
+            payload["issued"] = issued
+        if started:
+            payload["started"] = started
+        if cancelled:
+            payload["cancelled"] = cancelled
+        return payload
 
     return effect
 
@@ -145,11 +155,8 @@ def decide(session: Session, actor: Actor, case: Case, action: ActionIn) -> dict
             "决定须为“准予”或“不予”。",
             "The decision must be 'approve' or 'deny'.",
         )
-    if actor.role == Role.REVIEWER and actor.department_code != case.lead_department_code:
-        raise Forbidden(
-            "not_lead_department", "只有牵头部门可以作出决定。", "Only the lead department decides."
-        )
-    if any(t.state == "pending" for t in case.tasks):
+    _check_decider(actor, case)
+    if any(t.state in rules.OPEN_TASK_STATES for t in case.tasks):
         raise Conflict(
             "tasks_pending",
             "仍有部门任务未办结，暂不能作出决定。",
@@ -169,9 +176,37 @@ def decide(session: Session, actor: Actor, case: Case, action: ActionIn) -> dict
     return {"decision": decision}
 
 
+def _check_decider(actor: Actor, case: Case) -> None:
+    """The lead department's reviewer decides; the window decides where the item says so."""
+    if case.decided_by == "window":
+        if actor.role != Role.CLERK:
+            raise Forbidden(
+                "decided_at_window",
+                "该事项由窗口作出决定。",
+                "The window decides this item.",
+            )
+        return
+    if actor.role != Role.REVIEWER or actor.department_code != case.lead_department_code:
+        raise Forbidden(
+            "not_lead_department", "只有牵头部门可以作出决定。", "Only the lead department decides."
+        )
+
+
+def may_decide(actor: Actor, case: Case) -> bool:
+    try:
+        _check_decider(actor, case)
+    except Forbidden:
+        return False
+    return not any(t.state in rules.OPEN_TASK_STATES for t in case.tasks)
+
+
 def close(session: Session, actor: Actor, case: Case, action: ActionIn) -> dict[str, Any]:
     case.closed_at = now()
-    return {"national_code": rules.closing_code(case.decision)}
+    # Notifications say "the decision can be downloaded" when delivery is electronic.
+    return {
+        "national_code": rules.closing_code(case.decision),
+        "delivery": case.delivery_preference,
+    }
 
 
 def deliver(session: Session, actor: Actor, case: Case, action: ActionIn) -> dict[str, Any]:
@@ -185,6 +220,15 @@ def deliver(session: Session, actor: Actor, case: Case, action: ActionIn) -> dic
     case.delivery_method = method
     case.delivered_at = now()
     return {"method": method}
+
+
+def receive_electronic(
+    session: Session, actor: Actor, case: Case, action: ActionIn
+) -> dict[str, Any]:
+    """送达回证 of 电子送达: fired by the platform on the applicant's first download."""
+    case.delivery_method = "electronic"
+    case.delivered_at = now()
+    return {"method": "electronic", **action.payload}
 
 
 def withdraw(session: Session, actor: Actor, case: Case, action: ActionIn) -> dict[str, Any]:
@@ -210,6 +254,7 @@ EFFECTS: dict[Action, Effect] = {
     Action.DECIDE: decide,
     Action.CLOSE: close,
     Action.DELIVER: deliver,
+    Action.RECEIVE_ELECTRONIC: receive_electronic,
     Action.WITHDRAW: withdraw,
 }
 
@@ -222,10 +267,7 @@ def visible_actions(actor: Actor, case: Case) -> list[str]:
             t.state == "pending" and t.department_code == actor.department_code for t in case.tasks
         ):
             continue
-        if action == Action.DECIDE and (
-            any(t.state == "pending" for t in case.tasks)
-            or (actor.role == Role.REVIEWER and actor.department_code != case.lead_department_code)
-        ):
+        if action == Action.DECIDE and not may_decide(actor, case):
             continue
         allowed.append(action.value)
     return allowed

@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
-from tongban.access.rules import Actor, Role, region_in_subtree
+from tongban.access.rules import Actor, Role
 from tongban.audit import service as audit_service
 from tongban.audit.service import Access
-from tongban.cases import repository
+from tongban.cases import queue_rules, queues, repository
 from tongban.cases.models import Case
 from tongban.privacy import service as privacy_service
 from tongban.privacy.policy import FormFieldDeclaration, Visibility
@@ -25,6 +25,7 @@ from tongban.privacy.policy import FormFieldDeclaration, Visibility
 # Why a case was read (the audit entry's purpose code).
 PURPOSE_HANDLING = "case_handling"
 PURPOSE_SELF = "self"
+PURPOSE_AGENT = "agent"  # the citizen who filed it for the applicant (委托)
 PURPOSE_PROGRESS = "progress_query"
 
 # Policy fields (privacy/policy.toml) of a case.
@@ -55,6 +56,28 @@ def is_own(actor: Actor | None, case: Case) -> bool:
     return actor is not None and case.applicant_user_id == actor.user_id
 
 
+def is_handling(actor: Actor | None, case: Case) -> bool:
+    """A reviewer whose department leads the case or has a task in it (tasks if loaded)."""
+    if actor is None or actor.role != Role.REVIEWER or not actor.department_code:
+        return False
+    if case.lead_department_code == actor.department_code:
+        return True
+    if "tasks" in inspect(case).unloaded:
+        return False
+    return any(task.department_code == actor.department_code for task in case.tasks)
+
+
+def is_filer(actor: Actor | None, case: Case) -> bool:
+    """The reader is the citizen who filed the case for its applicant (their agent under a
+    delegation): they see what they entered, as the applicant does; reads say "agent"."""
+    return (
+        actor is not None
+        and actor.role == Role.APPLICANT
+        and case.submitted_by_user_id == actor.user_id
+        and not is_own(actor, case)
+    )
+
+
 class Viewer:
     """One reader looking at one case: what the policy lets them see, and what they saw."""
 
@@ -67,10 +90,13 @@ class Viewer:
         unmasked: Collection[str] = (),
     ) -> None:
         self.actor = actor
-        self.own = is_own(actor, case)
+        self.agent = is_filer(actor, case)
+        self.own = is_own(actor, case) or self.agent
         self.schema = form_schema or {}
         self.unmasked = frozenset(unmasked)
         self.shown: list[str] = []
+        # A reviewer of a department handling the case sees what the decision rests on.
+        self.handling = is_handling(actor, case)
 
     def show(self, field: str, value: Any, *, subject: bool = True) -> tuple[Visibility, Any]:
         """(visibility, the value as this reader sees it).
@@ -84,6 +110,7 @@ class Viewer:
             own=self.own,
             declaration=self.declaration(field),
             unmasked=self.unmasked,
+            handling=self.handling,
         )
         if (
             subject
@@ -119,15 +146,17 @@ class Viewer:
         return [
             field
             for field in fields
-            if privacy_service.visibility(field, actor, declaration=self.declaration(field))
-            == "masked"
-            and privacy_service.may_unmask(field, actor, declaration=self.declaration(field))
+            if privacy_service.may_unmask(
+                field, actor, declaration=self.declaration(field), handling=self.handling
+            )
         ]
 
     @property
     def purpose(self) -> str:
         if self.actor is None:
             return PURPOSE_PROGRESS
+        if self.agent:
+            return PURPOSE_AGENT
         return PURPOSE_SELF if self.own else PURPOSE_HANDLING
 
 
@@ -139,10 +168,10 @@ def case_fields(case: Case) -> list[str]:
 def related_ids(session: Session, actor: Actor | None, cases: Sequence[Case]) -> set[int]:
     """The cases tied to the reader's work.
 
-    Tied: the applicant's own case; a case the reader has acted on; for a clerk, a case
-    waiting in the acceptance (or supplement) queue of their region; for a reviewer, a
-    case in which their department has a task. Uses the events and tasks already loaded,
-    else one query for all the cases.
+    Tied: the applicant's own case; a case the reader has acted on; a case waiting in
+    one of the reader's work queues (cases.queue_rules); for a reviewer, a case in which
+    their department has a task or which it leads. Uses the events and tasks already
+    loaded, else one query for all the cases.
     """
     if actor is None:
         return set()
@@ -161,14 +190,18 @@ def related_ids(session: Session, actor: Actor | None, cases: Sequence[Case]) ->
 
 
 def _tied_by_state(actor: Actor, case: Case) -> bool:
-    if is_own(actor, case):
+    """Own case, a case the reader's department leads, or one waiting in a queue the
+    reader owns whose membership needs no task (window queues, overdue supervision)."""
+    if is_own(actor, case) or is_filer(actor, case):
         return True
-    return (
-        actor.role == Role.CLERK
-        and actor.region_code is not None
-        and case.state in repository.ACCEPTANCE_STATES
-        and region_in_subtree(case.region_code, actor.region_code)
-    )
+    if actor.role == Role.REVIEWER:
+        return case.lead_department_code == actor.department_code
+    if actor.role not in (Role.CLERK, Role.ADMIN):
+        return False
+    in_queue = queues.facts_of(case, task_states=[])
+    # Without its tasks a case "awaits its decision" too early: the window owns it
+    # either way (window-decided items), so the reading is tied to the clerk's work.
+    return bool(queue_rules.queues_listing(actor, in_queue))
 
 
 def _history_loaded(case: Case) -> bool:

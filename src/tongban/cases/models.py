@@ -35,7 +35,11 @@ class Case(IdMixin, TimestampMixin, Base):
     applicant_id_index: Mapped[str] = mapped_column(String(32), index=True, default="")
     applicant_phone: Mapped[str] = mapped_column(EncryptedText("cases.applicant_phone"), default="")
     applicant_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    submitted_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    submitted_by_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # On what footing the filer acted: self, enterprise (a linked enterprise), delegation
+    # (委托, ``delegation_id``) or window (staff filing with the person present).
+    filing_basis: Mapped[str] = mapped_column(String(16), default="self", server_default="self")
+    delegation_id: Mapped[int | None] = mapped_column(Integer)
     form_data: Mapped[dict[str, Any]] = mapped_column(
         EncryptedJSON("cases.form_data"), default=dict
     )
@@ -52,6 +56,16 @@ class Case(IdMixin, TimestampMixin, Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivery_method: Mapped[str | None] = mapped_column(String(16))
+    # How the applicant asked to receive the result (送达方式): pickup, mail, electronic.
+    delivery_preference: Mapped[str] = mapped_column(
+        String(16), default="pickup", server_default="pickup"
+    )
+    # Who decides (the item's decided_by): the lead department, or the window.
+    decided_by: Mapped[str] = mapped_column(
+        String(16), default="department", server_default="department"
+    )
+    # The decision document (决定书) as first issued: its file in storage, by content hash.
+    decision_document_sha256: Mapped[str | None] = mapped_column(String(64))
     last_event_seq: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
@@ -74,7 +88,10 @@ class Task(IdMixin, Base):
     item_name: Mapped[str] = mapped_column(String(128))
     department_code: Mapped[str] = mapped_column(String(18), index=True)
     department_name: Mapped[str] = mapped_column(String(128))
+    # pending (办理中), approved, denied; waiting (an earlier stage of the bundle is still
+    # open) and cancelled (an earlier stage was denied).
     state: Mapped[str] = mapped_column(String(16), default="pending")
+    stage: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     note: Mapped[str] = mapped_column(EncryptedText("case_tasks.note"), default="")
     decided_by_user_id: Mapped[int | None] = mapped_column(Integer)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -13,14 +13,22 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tongban.access.rules import Actor
+from tongban.access.rules import Actor, Role
 from tongban.audit import service as audit_service
 from tongban.audit.service import Access
-from tongban.cases import actions, disclosure, export, repository, rules, submission, views
+from tongban.cases import actions, disclosure, export, queues, repository, rules, submission, views
 from tongban.cases.clock import Clock
 from tongban.cases.disclosure import Viewer
 from tongban.cases.models import Case
-from tongban.cases.schemas import CaseDetail, CasePage, CaseSummary, ProgressRead, TaskPage
+from tongban.cases.queue_rules import Queue
+from tongban.cases.schemas import (
+    CaseDetail,
+    CasePage,
+    CaseSummary,
+    ProgressRead,
+    QueueOverview,
+    TaskPage,
+)
 from tongban.cases.storage import get_storage
 from tongban.errors import DomainError, Forbidden, Invalid, NotFound
 from tongban.kit.clock import local_today
@@ -108,9 +116,17 @@ def _state_filter(state: str | None) -> list[str] | None:
     return [state]
 
 
-def _summaries(session: Session, actor: Actor, cases: list[Case]) -> list[CaseSummary]:
-    """The list rows, with one audit entry per case shown (one append for the page)."""
-    related = disclosure.related_ids(session, actor, cases)
+def _summaries(
+    session: Session, actor: Actor, cases: list[Case], *, in_own_queue: bool = False
+) -> list[CaseSummary]:
+    """The list rows, with one audit entry per case shown (one append for the page).
+
+    ``in_own_queue``: the cases were listed by one of the reader's own work queues, so
+    each is tied to their work by definition.
+    """
+    related = (
+        {c.id for c in cases} if in_own_queue else disclosure.related_ids(session, actor, cases)
+    )
     summaries, accesses = [], []
     for case in cases:
         viewer = Viewer(actor, case)
@@ -136,16 +152,48 @@ def my_cases(
 
 
 def acceptance_queue(session: Session, *, actor: Actor, page: int = 1, size: int = 20) -> CasePage:
+    page_ = work_queue(session, actor=actor, kind=Queue.ACCEPTANCE, page=page, size=size)
+    assert isinstance(page_, CasePage)
+    return page_
+
+
+def queue_overview(session: Session, *, actor: Actor) -> QueueOverview:
+    """The reader's queues with their counts (no personal data is read)."""
     require(actor, "workbench.queue")
-    rows, total = repository.acceptance_queue(session, actor, page, size)
-    return CasePage(items=_summaries(session, actor, rows), total=total, page=page, size=size)
+    return queues.overview(session, actor=actor)
+
+
+def work_queue(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: str,
+    page: int = 1,
+    size: int = 20,
+    channel: str | None = None,
+) -> CasePage | TaskPage:
+    """One of the reader's queues; the department task queue lists tasks, the others cases."""
+    require(actor, "workbench.queue")
+    queue = queues.parse_queue(actor, kind)
+    if queue == Queue.TASKS:
+        return task_queue(session, actor=actor, page=page, size=size)
+    rows, total = queues.cases_in(
+        session, actor=actor, queue=queue, page=page, size=size, channel=channel
+    )
+    items = _summaries(session, actor, rows, in_own_queue=True)
+    return CasePage(items=items, total=total, page=page, size=size)
 
 
 def task_queue(session: Session, *, actor: Actor, page: int = 1, size: int = 50) -> TaskPage:
     require(actor, "workbench.queue")
     rows, total = repository.task_queue(session, actor, page, size)
     cases = list({task.case.id: task.case for task in rows}.values())
-    related = disclosure.related_ids(session, actor, cases)
+    # A reviewer's own department tasks are their work; others look on (related_ids decides).
+    related = (
+        {c.id for c in cases}
+        if actor.role == Role.REVIEWER
+        else disclosure.related_ids(session, actor, cases)
+    )
     viewers = {case.id: Viewer(actor, case) for case in cases}
     items = [views.queue_entry(session, task, viewers[task.case_id]) for task in rows]
     disclosure.record(

@@ -15,6 +15,7 @@ from sqlalchemy import (
     func,
     insert,
     inspect,
+    or_,
     select,
     union,
     update,
@@ -37,16 +38,25 @@ from tongban.cases.models import (
 from tongban.regions.rules import region_prefix
 
 OPEN_REVIEW_STATES = ("in_review", "review_supplement", "suspended")
-ACCEPTANCE_STATES = ("submitted", "prereview", "supplement")
 
 
 # Scope conditions with bind parameters, so that the statements built on them are
 # built once and reused from SQLAlchemy's compiled cache (building a select costs
 # about as much as running it on SQLite).
 _SCOPES: dict[str, ColumnElement[bool]] = {
-    "applicant": Case.applicant_user_id == bindparam("scope_user_id"),
-    "reviewer": exists().where(
-        and_(Task.case_id == Case.id, Task.department_code == bindparam("scope_department"))
+    # The person applied for, and the citizen who filed it for them (委托 agent, or the
+    # person acting for an enterprise): both follow the case.
+    "applicant": or_(
+        Case.applicant_user_id == bindparam("scope_user_id"),
+        Case.submitted_by_user_id == bindparam("scope_user_id"),
+    ),
+    # A department sees the cases it has a task in, and those it leads (牵头部门: a bundle
+    # case's lead department need handle none of its items).
+    "reviewer": or_(
+        Case.lead_department_code == bindparam("scope_department"),
+        exists().where(
+            and_(Task.case_id == Case.id, Task.department_code == bindparam("scope_department"))
+        ),
     ),
     "region": Case.region_code.startswith(bindparam("scope_prefix")),
     "none": false(),
@@ -152,17 +162,6 @@ def cases_touched_by(
     return set(session.scalars(query.distinct()))
 
 
-def acceptance_queue(
-    session: Session, actor: Actor, page: int, size: int
-) -> tuple[list[Case], int]:
-    query = _scoped(select(Case), actor).where(Case.state.in_(ACCEPTANCE_STATES))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(Case.submitted_at, Case.id).offset((page - 1) * size).limit(size)
-    )
-    return list(rows), total
-
-
 def cases_for_export(
     session: Session, actor: Actor, states: Sequence[str] | None, item_code: str | None, limit: int
 ) -> list[Case]:
@@ -172,9 +171,9 @@ def cases_for_export(
 
 
 def task_queue(session: Session, actor: Actor, page: int, size: int) -> tuple[list[Task], int]:
-    query = (
-        select(Task).join(Case).where(Case.state.in_(OPEN_REVIEW_STATES), Task.state == "pending")
-    )
+    """Pending department tasks of cases under review (补正 and 特别程序 have queues of their
+    own: the task waits for the applicant or the procedure there)."""
+    query = select(Task).join(Case).where(Case.state == "in_review", Task.state == "pending")
     if actor.role == Role.REVIEWER:
         query = query.where(Task.department_code == actor.department_code)
     elif actor.region_code:
@@ -370,3 +369,29 @@ def _changes(obj: Any) -> dict[str, Any]:
         for prop in state.mapper.column_attrs
         if prop.key not in unmodified and state.attrs[prop.key].history.has_changes()
     }
+
+
+def set_decision_document(session: Session, case_id: int, sha256: str) -> str:
+    """Name the issued decision document on the case, unless a concurrent request named
+    one first; returns the one named. The version does not move: the document follows
+    from the decision and changes nothing a concurrent editor saw."""
+    connection = session.connection()
+    connection.execute(
+        update(Case)
+        .where(Case.id == case_id, Case.decision_document_sha256.is_(None))
+        .values(decision_document_sha256=sha256)
+    )
+    named = connection.execute(
+        select(Case.decision_document_sha256).where(Case.id == case_id)
+    ).scalar_one()
+    return str(named)
+
+
+def link_applicant(session: Session, *, person_ref: str, user_id: int) -> int:
+    """Give a person's cases that have no account yet to their newly verified account."""
+    result = session.connection().execute(
+        update(Case)
+        .where(Case.applicant_id_index == person_ref, Case.applicant_user_id.is_(None))
+        .values(applicant_user_id=user_id)
+    )
+    return int(result.rowcount)

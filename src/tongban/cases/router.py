@@ -16,6 +16,7 @@ from tongban.cases.schemas import (
     CaseDetail,
     CasePage,
     ProgressRead,
+    QueueOverview,
     TaskPage,
     UnmaskIn,
     UnmaskRead,
@@ -160,15 +161,49 @@ def progress(
     return service.progress(session, case_no=case_no, query_code=code)
 
 
+@router.get("/workbench/queues", response_model=QueueOverview)
+def workbench_queues(
+    session: SessionDep, actor: Annotated[Actor, Depends(require("workbench.queue"))]
+) -> QueueOverview:
+    """Every work queue your role owns, with how many cases wait in it (no personal data)."""
+    return service.queue_overview(session, actor=actor)
+
+
 @router.get("/workbench/queue", response_model=CasePage | TaskPage)
 def workbench_queue(
     session: SessionDep,
     actor: Annotated[Actor, Depends(require("workbench.queue"))],
-    kind: Annotated[str | None, Query(pattern="^(acceptance|tasks)$")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    kind: Annotated[str | None, Query(max_length=16, description="a queue you own")] = None,
+    channel: Annotated[
+        str | None, Query(max_length=16, description="deliver queue: pickup, mail, electronic")
+    ] = None,
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> CasePage | TaskPage:
-    """Clerks see the acceptance queue; reviewers their department's tasks by deadline."""
-    if kind == "tasks" or (kind is None and actor.role.value == "reviewer"):
-        return service.task_queue(session, actor=actor, page=page, size=size)
-    return service.acceptance_queue(session, actor=actor, page=page, size=size)
+    """One of your queues (GET /workbench/queues lists them): reviewers' department tasks by
+    deadline, the window's acceptance queue, cases to decide, close or deliver …"""
+    kind = kind or service.default_queue(actor)
+    return service.work_queue(
+        session, actor=actor, kind=kind, page=page, size=size, channel=channel
+    )
+
+
+@router.get(
+    "/cases/{case_no}/decision-document",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, 409: {"description": "not closed"}},
+)
+def decision_document(
+    case_no: str, session: SessionDep, actor: Annotated[Actor, Depends(require("cases.read"))]
+) -> Response:
+    """The decision document (决定书) as PDF. The applicant's first download of a result
+    delivered electronically records the delivery (送达回证)."""
+    filename, content = service.decision_document(session, actor=actor, case_no=case_no)
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={
+            "content-disposition": f"attachment; filename*=UTF-8''{_quote(filename)}",
+            "cache-control": "no-store",
+        },
+    )

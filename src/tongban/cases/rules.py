@@ -38,6 +38,7 @@ class Action(StrEnum):
     DECIDE = "decide"
     CLOSE = "close"
     DELIVER = "deliver"
+    RECEIVE_ELECTRONIC = "receive_electronic"  # 电子送达: the applicant's first download
     WITHDRAW = "withdraw"
 
 
@@ -75,10 +76,14 @@ TRANSITIONS: dict[tuple[State, Action], Transition] = {
     (S.IN_REVIEW, A.DECIDE): _t(S.DECIDED, R.CLERK, R.REVIEWER),
     (S.DECIDED, A.CLOSE): _t(S.CLOSED, R.CLERK),  # code 11/13 chosen by the decision
     (S.CLOSED, A.DELIVER): _t(S.DELIVERED, R.CLERK),
+    (S.CLOSED, A.RECEIVE_ELECTRONIC): _t(S.DELIVERED, R.APPLICANT),
     **{(s, A.WITHDRAW): _t(S.WITHDRAWN, R.APPLICANT, R.CLERK, code=14) for s in _OPEN},
 }
 
 TERMINAL_STATES = frozenset({S.REFUSED, S.WITHDRAWN, S.DELIVERED})
+# Fired by the platform itself (the applicant's first download of the decision document
+# is the 送达回证), never requested through the actions API.
+INTERNAL_ACTIONS = frozenset({A.RECEIVE_ELECTRONIC})
 SPECIAL_PROCEDURE_KINDS = (
     "听证",
     "勘察",
@@ -123,10 +128,19 @@ ACTION_LABELS: dict[str, str] = {
     A.DECIDE: "作出决定",
     A.CLOSE: "办结",
     A.DELIVER: "送达",
+    A.RECEIVE_ELECTRONIC: "电子送达（申请人已下载决定书，送达回证）",
     A.WITHDRAW: "撤回申请",
     "recompute_deadline": "重算办理时限",
 }
-TASK_STATE_LABELS = {"pending": "办理中", "approved": "审查通过", "denied": "审查不通过"}
+TASK_STATE_LABELS = {
+    "pending": "办理中",
+    "approved": "审查通过",
+    "denied": "审查不通过",
+    "waiting": "等待前序事项办结",
+    "cancelled": "前序事项未通过，不再办理",
+}
+# Tasks still to be worked on: a case cannot be decided while any remains.
+OPEN_TASK_STATES = frozenset({"pending", "waiting"})
 MATERIAL_STATUS_LABELS = {
     "submitted": "已提交",
     "accepted": "审核通过",
@@ -137,15 +151,18 @@ DELIVERY_LABELS = {"pickup": "窗口领取", "mail": "邮寄送达", "electronic
 
 
 def parse_action(name: str) -> Action:
-    try:
+    """An action a caller may request (internal ones are fired by the platform only)."""
+    if name in _REQUESTABLE:
         return Action(name)
-    except ValueError:
-        raise Invalid(
-            "unknown_action",
-            f"未知的办件操作：{name}",
-            f"Unknown case action: {name}",
-            details={"allowed": [a.value for a in Action]},
-        ) from None
+    raise Invalid(
+        "unknown_action",
+        f"未知的办件操作：{name}",
+        f"Unknown case action: {name}",
+        details={"allowed": sorted(_REQUESTABLE)},
+    )
+
+
+_REQUESTABLE = frozenset(a.value for a in Action if a not in INTERNAL_ACTIONS)
 
 
 def transition_for(state: State, action: Action, role: Role) -> Transition:
@@ -173,7 +190,11 @@ def transition_for(state: State, action: Action, role: Role) -> Transition:
 
 
 def actions_for(state: State, role: Role) -> list[Action]:
-    return [a for (s, a), t in TRANSITIONS.items() if s == state and role in t.roles]
+    return [
+        a
+        for (s, a), t in TRANSITIONS.items()
+        if s == state and role in t.roles and a not in INTERNAL_ACTIONS
+    ]
 
 
 def closing_code(decision: str | None, deferred_material: bool = False) -> int:

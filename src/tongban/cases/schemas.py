@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ApplicantKind = Literal["person", "enterprise"]
 Channel = Literal["online", "window"]
+Delivery = Literal["pickup", "mail", "electronic"]  # 窗口领取 / 邮寄 / 电子送达
 ClockStatus = Literal["not_started", "normal", "warning", "overdue", "paused", "stopped"]
 # How a personal value is shown to this reader (privacy/policy.toml): a masked value is
 # already masked here, a hidden one is None (or left out of the form).
@@ -16,10 +17,16 @@ Visibility = Literal["plain", "masked", "hidden"]
 
 
 class ApplicantIn(BaseModel):
+    """Who the application is for. A citizen applying for themselves may leave it out (the
+    verified account says who they are); for a linked enterprise give its credit code; for
+    another person (委托) that person's identity number. Window staff give name and number."""
+
     kind: ApplicantKind = "person"
-    name: str = Field(min_length=1, max_length=64)
-    id_number: str | None = Field(None, description="居民身份证号 (person)")
-    credit_code: str | None = Field(None, description="统一社会信用代码 (enterprise)")
+    name: str = Field("", max_length=64, description="required when staff file at a window")
+    id_number: str | None = Field(None, max_length=32, description="居民身份证号 (person)")
+    credit_code: str | None = Field(
+        None, max_length=32, description="统一社会信用代码 (enterprise)"
+    )
     phone: str | None = Field(None, max_length=20)
     contact_name: str | None = Field(None, max_length=64)
 
@@ -34,11 +41,14 @@ class CaseCreate(BaseModel):
 
     item_code: str | None = None
     bundle_code: str | None = None
-    applicant: ApplicantIn
+    applicant: ApplicantIn = Field(default_factory=ApplicantIn)
     form: dict[str, Any] = {}
     materials: list[MaterialIn] = []
     channel: Channel = "online"
     elder_mode: bool = False  # filed with the portal's 长辈模式 on (indicator I2)
+    delivery: Delivery | None = Field(
+        None, description="送达方式; default electronic online, pickup at the window"
+    )
 
     @model_validator(mode="after")
     def _one_target(self) -> CaseCreate:
@@ -188,6 +198,11 @@ class CaseDetail(CaseSummary):
     decision: str | None
     decision_note: str | None
     delivery_method: str | None
+    delivery_preference: str = "pickup"
+    decided_by: str = "department"
+    decision_document: bool = Field(
+        False, description="a decision document (决定书) can be downloaded"
+    )
 
 
 class CasePage(BaseModel):
@@ -250,3 +265,20 @@ class UnmaskRead(BaseModel):
 
     case_no: str
     values: dict[str, str]
+
+
+class QueueCount(BaseModel):
+    """One of the reader's work queues and how many cases wait in it."""
+
+    kind: str
+    label: str
+    hint: str
+    count: int
+    by_channel: dict[str, int] = Field(
+        default_factory=dict, description="the deliver queue by chosen channel"
+    )
+
+
+class QueueOverview(BaseModel):
+    role: str
+    queues: list[QueueCount]

@@ -12,7 +12,9 @@ from jsonschema import Draft202012Validator
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from tongban.access import service as access_service
 from tongban.access.rules import Actor, Role
+from tongban.access.service import Declared, Filing
 from tongban.cases import repository
 from tongban.cases.models import Case, CaseMaterial, Upload
 from tongban.cases.schemas import ApplicantIn, CaseCreate
@@ -21,7 +23,6 @@ from tongban.catalog.schemas import ItemRead, MaterialRead
 from tongban.config import get_settings
 from tongban.errors import DomainError, Invalid, NotFound
 from tongban.kit.clock import to_local
-from tongban.kit.ids import is_valid_id_number, is_valid_uscc, normalize_id_number
 from tongban.regions import service as regions_service
 
 
@@ -38,6 +39,13 @@ class Target:
     lead_department_code: str
     lead_department_name: str
     region_code: str
+    decided_by: str = "department"
+    stages: tuple[tuple[str, ...], ...] = ()  # item codes by stage; () = all in parallel
+
+    @property
+    def assurance_level(self) -> int:
+        """实名认证 level needed to apply online: the strictest of the items'."""
+        return max((item.assurance_level for item in self.items), default=1)
 
 
 def resolve_target(session: Session, *, item_code: str | None, bundle_code: str | None) -> Target:
@@ -74,6 +82,7 @@ def _load_target(session: Session, item_code: str | None, bundle_code: str | Non
             item.department_code,
             item.department_name,
             item.region_code,
+            item.decided_by,
         )
     bundle = catalog_service.get_bundle(session, code=bundle_code or "")
     # The lead department (牵头部门) need not implement any of the bundle's items.
@@ -88,6 +97,8 @@ def _load_target(session: Session, item_code: str | None, bundle_code: str | Non
         lead.code,
         lead.name,
         lead.region_code,
+        "department",
+        tuple(tuple(stage) for stage in bundle.stages),
     )
 
 
@@ -96,30 +107,24 @@ def request_hash(data: CaseCreate) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def applicant_identity(applicant: ApplicantIn) -> str:
-    if applicant.kind == "person":
-        number = normalize_id_number(applicant.id_number or "")
-        if not is_valid_id_number(number):
-            raise Invalid(
-                "invalid_id_number",
-                "身份证号码无效：请核对 18 位号码及最后一位校验码。",
-                "Invalid identity number: check the 18 digits and the final check character.",
-                details={"field": "applicant.id_number"},
-            )
-        return number
-    code = (applicant.credit_code or "").strip().upper()
-    if not is_valid_uscc(code):
-        raise Invalid(
-            "invalid_credit_code",
-            "统一社会信用代码无效：请核对 18 位代码及校验位。",
-            "Invalid unified social credit code.",
-            details={"field": "applicant.credit_code"},
-        )
-    return code
+def filing(session: Session, actor: Actor, target: Target, applicant: ApplicantIn) -> Filing:
+    """On whose behalf the application is filed (access decides; nothing is stored yet)."""
+    return access_service.filing_for(
+        session,
+        actor=actor,
+        declared=Declared(
+            kind=applicant.kind,
+            name=applicant.name,
+            id_number=applicant.id_number,
+            credit_code=applicant.credit_code,
+        ),
+        item_codes=[item.code for item in target.items],
+        required_level=target.assurance_level,
+    )
 
 
 def validate_form(target: Target, form: dict[str, Any]) -> None:
-    schema = merged_schema(target.items)
+    schema = submission_schema(target.items)
     problems = [
         {
             "field": ".".join(str(p) for p in error.absolute_path) or _missing_field(error.message),
@@ -156,8 +161,97 @@ def merged_schema(items: list[ItemRead]) -> dict[str, Any]:
     }
 
 
+def submission_schema(items: list[ItemRead]) -> dict[str, Any]:
+    """What the applicant fills in: in a bundle, values another of its items issues (the new
+    company's 统一社会信用代码) are not asked — they arrive when that item is approved."""
+    schema = merged_schema(items)
+    if len(items) < 2:
+        return schema
+    issued = {field for item in items for field in item.issues}
+    return {
+        **schema,
+        "properties": {k: v for k, v in schema["properties"].items() if k not in issued},
+        "required": [r for r in schema["required"] if r not in issued],
+    }
+
+
 def requirements_of(target: Target) -> dict[int, tuple[ItemRead, MaterialRead]]:
     return {m.id: (item, m) for item in target.items for m in item.materials}
+
+
+@dataclass(frozen=True)
+class MaterialPlan:
+    """The materials an application asks for: in a bundle each material once, and none that
+    an earlier item of the bundle produces (营业执照 from 企业设立登记).
+
+    ``groups`` maps each asked requirement to every requirement it stands for (itself and
+    the same material in the bundle's other items); ``produced`` maps a requirement an
+    earlier item's result satisfies to that item's name.
+    """
+
+    asked: list[tuple[ItemRead, MaterialRead]]
+    groups: dict[int, tuple[MaterialRead, ...]]
+    produced: dict[int, str]
+
+    def stands_for(self, requirement_id: int) -> int:
+        for asked_id, members in self.groups.items():
+            if any(m.id == requirement_id for m in members):
+                return asked_id
+        return requirement_id
+
+    def must_upload(self, material: MaterialRead) -> bool:
+        """Required by any item that asks it, unless shared data replaces it for any."""
+        members = self.groups.get(material.id, (material,))
+        required = any(m.necessity == "required" for m in members)
+        return required and not any(_replaced(m) for m in members)
+
+    def missing(self, present: set[int]) -> list[str]:
+        """Names of the asked materials that must be uploaded and are not among ``present``
+        (requirement ids as attached, repeats counted for the material they repeat)."""
+        have = {self.stands_for(r) for r in present}
+        return [m.name for _, m in self.asked if self.must_upload(m) and m.id not in have]
+
+    def verification_items(self) -> list[ItemRead]:
+        """The items with only their asked materials (whose shared-data checks run)."""
+        asked = {m.id for _, m in self.asked}
+        items = list(dict.fromkeys(item.code for item, _ in self.asked))
+        by_code = {item.code: item for item, _ in self.asked}
+        return [
+            by_code[code].model_copy(
+                update={"materials": [m for m in by_code[code].materials if m.id in asked]}
+            )
+            for code in items
+        ]
+
+
+def material_plan(target: Target) -> MaterialPlan:
+    if len(target.items) < 2:
+        asked = [(i, m) for i in target.items for m in i.materials]
+        return MaterialPlan(asked, {m.id: (m,) for _, m in asked}, {})
+    stage = {code: n for n, codes in enumerate(target.stages) for code in codes}
+    results = {i.result_name.strip(): i for i in target.items if i.result_name.strip()}
+    by_name: dict[str, list[tuple[ItemRead, MaterialRead]]] = {}
+    produced: dict[int, str] = {}
+    for item in target.items:
+        for material in item.materials:
+            maker = results.get(material.name.strip())
+            if maker is not None and stage.get(maker.code, 0) < stage.get(item.code, 0):
+                produced[material.id] = maker.name
+            else:
+                by_name.setdefault(material.name.strip(), []).append((item, material))
+    asked, groups = [], {}
+    for members in by_name.values():
+        # The member that shared data can replace stands for the group (its check runs).
+        chosen = next((e for e in members if e[1].replaced_by_data is not None), members[0])
+        asked.append(chosen)
+        groups[chosen[1].id] = tuple(m for _, m in members)
+    order = {m.id: n for n, m in enumerate(m for i in target.items for m in i.materials)}
+    asked.sort(key=lambda entry: order[entry[1].id])
+    return MaterialPlan(asked, groups, produced)
+
+
+def _replaced(material: MaterialRead) -> bool:
+    return material.replaced_by_data is not None or bool(material.replaced_by)
 
 
 def must_upload(material: MaterialRead) -> bool:
@@ -167,8 +261,7 @@ def must_upload(material: MaterialRead) -> bool:
     cases/verification.py); a description alone (an electronic licence the clerk looks up)
     still spares the upload, as before structured references existed.
     """
-    replaced = material.replaced_by_data is not None or bool(material.replaced_by)
-    return material.necessity == "required" and not replaced
+    return material.necessity == "required" and not _replaced(material)
 
 
 def attach_materials(
@@ -224,7 +317,7 @@ def attach_materials(
             f"The materials of one case exceed {limit // (1024 * 1024)} MB in total.",
             status=413,
         )
-    missing = [m.name for _, m in requirements.values() if must_upload(m) and m.id not in seen]
+    missing = material_plan(target).missing(seen)
     if missing and require_complete:
         raise Invalid(
             "missing_material",

@@ -224,6 +224,10 @@ def detail(
         decision=case.decision,
         decision_note=decision_note,
         delivery_method=case.delivery_method,
+        delivery_preference=case.delivery_preference,
+        decided_by=case.decided_by,
+        decision_document=case.decision is not None
+        and case.state in (rules.State.CLOSED, rules.State.DELIVERED),
     )
 
 

@@ -41,17 +41,27 @@ DEMO_LOGINS: list[tuple[str, str, str, str]] = _logins()
 
 def load_reference_data(session: Session) -> None:
     """Upsert the demo county into ``session`` (the caller commits)."""
+    load_places_and_people(session)
+    load_catalog(session)
+
+
+def load_places_and_people(session: Session) -> None:
+    """Regions, departments and the demo users."""
     # Parents first: a region's parent must exist before it.
     for region in sorted(read("regions"), key=lambda r: (len(r["code"]), r["code"])):
         regions_service.upsert_region(session, code=region["code"], name=region["name"])
     for department in read("departments"):
         regions_service.upsert_department(session, DepartmentCreate.model_validate(department))
+    for user in read("users"):
+        _ensure_user(session, user)
+
+
+def load_catalog(session: Session) -> None:
+    """The service items and the 一件事 bundles."""
     for item in read("items"):
         catalog_service.upsert_item(session, data=ItemCreate.model_validate(item))
     for bundle in read("bundles"):
         catalog_service.upsert_bundle(session, data=BundleCreate.model_validate(bundle))
-    for user in read("users"):
-        _ensure_user(session, user)
 
 
 def _ensure_user(session: Session, user: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 def routers() -> list[APIRouter]:
     from tongban.web.auditor import router as auditor_router
     from tongban.web.elder import router as elder_router
+    from tongban.web.messages import router as messages_router
     from tongban.web.portal import router as portal_router
     from tongban.web.portal.data_access import router as data_access_router
     from tongban.web.portal.feedback_pages import router as feedback_router
@@ -26,4 +27,5 @@ def routers() -> list[APIRouter]:
         dashboard_router,
         auditor_router,
         elder_router,
+        messages_router,
     ]

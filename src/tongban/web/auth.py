@@ -20,9 +20,10 @@ router = APIRouter(include_in_schema=False)
 
 HOME_BY_ROLE = {
     Role.APPLICANT: "/my/cases",
-    Role.CLERK: "/workbench/acceptance",
-    Role.REVIEWER: "/workbench/tasks",
-    Role.ADMIN: "/workbench/acceptance",
+    # Staff land on their queues' counts: a landing page reads nobody's personal data.
+    Role.CLERK: "/workbench",
+    Role.REVIEWER: "/workbench",
+    Role.ADMIN: "/workbench",
     Role.AUDITOR: "/audit/alerts",
 }
 
@@ -80,11 +81,16 @@ def login(request: Request, session: SessionDep, form: CsrfForm) -> Response:
     except DomainError as error:
         context = {"error": error_message(request, error), "username": username, "next": target}
         return render(request, "login.html", context, status=error.status)
-    # A new session on sign-in: nothing from before it (a planted id, an old flash) survives.
+    start_session(request, actor)
+    return redirect(target or HOME_BY_ROLE[actor.role])
+
+
+def start_session(request: Request, actor: Actor) -> None:
+    """A new session on sign-in: nothing from before it (a planted id, an old flash) survives."""
     request.session.clear()
     request.session["uid"] = actor.user_id
+    request.session["epoch"] = actor.session_epoch
     rotate_csrf_token(request)
-    return redirect(target or HOME_BY_ROLE[actor.role])
 
 
 @router.post("/logout")

@@ -7,19 +7,20 @@ submits the case and redirects to a receipt page (post/redirect/get).
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
-from tongban.access import service as access_service
 from tongban.access.rules import Actor, Role
 from tongban.cases import service as cases_service
 from tongban.cases.schemas import ApplicantIn, CaseCreate, MaterialIn
+from tongban.cases.submission import MaterialPlan
 from tongban.catalog import service as catalog_service
 from tongban.catalog.schemas import ItemRead, MaterialRead
 from tongban.deps import SessionDep
@@ -27,6 +28,7 @@ from tongban.errors import DomainError
 from tongban.web import elder, forms, i18n, labels
 from tongban.web.auth import Filer, SignedIn
 from tongban.web.csrf import CsrfForm
+from tongban.web.portal import applying_as
 from tongban.web.rendering import error_message, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -47,20 +49,26 @@ class Target:
     def action_url(self) -> str:
         return f"/apply/{self.code}" if self.kind == "item" else f"/apply/bundle/{self.code}"
 
+    plan: MaterialPlan | None = None
+
     @property
     def materials(self) -> list[tuple[ItemRead, MaterialRead]]:
-        return [(item, m) for item in self.items for m in item.materials]
+        """Each material the application asks once (a bundle repeats none)."""
+        assert self.plan is not None
+        return self.plan.asked
 
 
 def _item_target(session: Session, code: str) -> Target:
     item = catalog_service.get_item(session, code=code)
-    return Target("item", item.code, item.name, [item], item.form_schema)
+    plan = cases_service.application_plan(session, item_code=code)
+    return Target("item", item.code, item.name, [item], item.form_schema, plan)
 
 
 def _bundle_target(session: Session, code: str) -> Target:
     bundle = catalog_service.get_bundle(session, code=code)
     schema = cases_service.application_schema(list(bundle.items))
-    return Target("bundle", bundle.code, bundle.name, list(bundle.items), schema)
+    plan = cases_service.application_plan(session, bundle_code=code)
+    return Target("bundle", bundle.code, bundle.name, list(bundle.items), schema, plan)
 
 
 def _show_form(
@@ -76,18 +84,22 @@ def _show_form(
     status: int = 200,
 ) -> Response:
     values = dict(values or {})
-    if not values and actor.role == Role.APPLICANT:
-        # Applicants apply for themselves: start from what their account already knows.
-        values["applicant_name"] = actor.display_name
-        values["applicant_id_number"] = (
-            access_service.applicant_id_number(session, actor.user_id) or ""
-        )
+    gettext = i18n.gettext_for(request)
+    offer = None
+    if actor.role == Role.APPLICANT:
+        # Who the citizen may apply for comes from their account, never from typing.
+        offer = applying_as.offer(session, actor, [i.code for i in target.items], gettext)
+        values.setdefault("applicant_choice", offer.choices[0].value if offer.choices else "")
     context = {
+        "offer": offer,
+        "required_level": max((i.assurance_level for i in target.items), default=1),
         "actor": actor,
         "target": target,
         "fields": forms.fields_from_schema(target.schema),
         "materials": target.materials,
-        "must_upload": cases_service.must_upload,
+        "must_upload": target.plan.must_upload if target.plan else cases_service.must_upload,
+        "delivery": values.get("delivery")
+        or ("electronic" if actor.role == Role.APPLICANT else "pickup"),
         "values": values,
         "errors": errors or {},
         "general_error": general_error,
@@ -144,12 +156,13 @@ def _submit(
     if earlier:  # posted again from another tab or after the session cookie was lost
         return redirect(f"/apply/done/{earlier}")
     raw = {k: v for k, v in form.items() if isinstance(v, str)}
-    applicant = forms.validate_applicant(raw, gettext)
+    applicant, applicant_errors = _applicant(session, actor, raw, gettext)
     answers = forms.validate(target.schema, raw, gettext)
-    errors = {**applicant.errors, **answers.errors}
+    errors = {**applicant_errors, **answers.errors}
     files = _files(form, target)
+    must_upload = target.plan.must_upload if target.plan else cases_service.must_upload
     for _item, material in target.materials:
-        if cases_service.must_upload(material) and material.id not in files:
+        if must_upload(material) and material.id not in files:
             errors[f"material_{material.id}"] = gettext("请上传%(name)s。", name=material.name)
 
     def again(general: str = "", status: int = 422) -> Response:
@@ -176,11 +189,12 @@ def _submit(
     data = CaseCreate(
         item_code=target.code if target.kind == "item" else None,
         bundle_code=target.code if target.kind == "bundle" else None,
-        applicant=ApplicantIn(**applicant.data),
+        applicant=applicant,
         form=answers.data,
         materials=materials,
         channel="online" if actor.role == Role.APPLICANT else "window",
         elder_mode=elder.is_on(request),
+        delivery=_delivery(raw.get("delivery")),
     )
     try:
         case = cases_service.submit_case(session, actor=actor, data=data, idempotency_key=key)
@@ -192,6 +206,38 @@ def _submit(
         done[key] = case.case_no
         request.session[_SUBMITTED_KEY] = dict(list(done.items())[-5:])
     return redirect(f"/apply/done/{case.case_no}")
+
+
+def _applicant(
+    session: Session, actor: Actor, raw: dict[str, str], gettext: i18n.Gettext
+) -> tuple[ApplicantIn, dict[str, str]]:
+    """Staff type the person's details (checked here); a citizen picks one of the options
+    their account offers, with an optional other contact number."""
+    if actor.role != Role.APPLICANT:
+        checked = forms.validate_applicant(raw, gettext)
+        return ApplicantIn(**checked.data), checked.errors
+    errors: dict[str, str] = {}
+    phone = re.sub(r"\s", "", raw.get("applicant_phone") or "")[:20]
+    if phone and not forms.PHONE_RE.match(phone):
+        errors["applicant_phone"] = gettext(
+            "联系电话格式不正确：手机号 11 位，座机如 0954-1234567。"
+        )
+    choice = raw.get("applicant_choice") or applying_as.SELF
+    applicant = applying_as.applicant_for(session, actor, choice, phone or None)
+    if applicant is None:
+        errors["applicant_choice"] = gettext("请选择为谁申请。")
+        applicant = ApplicantIn()
+    return applicant, errors
+
+
+def _delivery(value: str | None) -> Literal["pickup", "mail", "electronic"] | None:
+    if value == "pickup":
+        return "pickup"
+    if value == "mail":
+        return "mail"
+    if value == "electronic":
+        return "electronic"
+    return None
 
 
 @router.get("/apply/done/{case_no}")

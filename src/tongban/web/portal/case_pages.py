@@ -47,6 +47,14 @@ def my_case(request: Request, case_no: str, session: SessionDep, actor: Applican
     return render(request, "portal/my_case.html", context)
 
 
+@router.get("/my/cases/{case_no}/decision.pdf")
+def my_decision_pdf(case_no: str, session: SessionDep, actor: Applicant) -> Response:
+    """The decision document; the first download of an electronic delivery is its receipt."""
+    from tongban.web.workbench.case_page import pdf_response
+
+    return pdf_response(*cases_service.decision_document(session, actor=actor, case_no=case_no))
+
+
 @router.post("/my/cases/{case_no}/actions")
 def my_case_action(
     request: Request, case_no: str, session: SessionDep, actor: Applicant, form: CsrfForm

@@ -90,7 +90,8 @@ def _case_page(
         "actor": actor,
         "case": case,
         "form_rows": _form_rows(case, titles),
-        "requirements": [m for item in items for m in item.materials],
+        "requirements": cases_service.supplement_choices(session, case=case),
+        "issued_fields": cases_service.issued_fields(session, case=case),
         "case_actions": [
             a for a in case.allowed_actions if a not in MATERIAL_ACTIONS + TASK_ACTIONS
         ],
@@ -147,10 +148,29 @@ def material_file(case_no: str, material_id: int, session: SessionDep, actor: St
     return Response(content, media_type=content_type, headers=headers)
 
 
+@router.get("/cases/{case_no}/decision.pdf")
+def decision_pdf(case_no: str, session: SessionDep, actor: Staff) -> Response:
+    """The decision document, to print for pickup or mail (an audited download)."""
+    return pdf_response(*cases_service.decision_document(session, actor=actor, case_no=case_no))
+
+
+def pdf_response(filename: str, content: bytes) -> Response:
+    disposition = f"attachment; filename*=UTF-8''{quote(filename)}"
+    headers = {"content-disposition": disposition, "cache-control": "no-store"}
+    return Response(content, media_type="application/pdf", headers=headers)
+
+
 def action_from_form(form: FormData) -> ActionIn:
     name = str(form.get("action") or "")
     version = str(form.get("version") or "")
     payload: dict[str, Any] = {}
+    issued = {
+        key.removeprefix("issued_"): str(value).strip()
+        for key, value in form.items()
+        if key.startswith("issued_") and isinstance(value, str) and value.strip()
+    }
+    if name == "approve_task" and issued:
+        payload["issued"] = issued
     for key in PAYLOAD_FIELDS.get(name, ()):
         if key in LIST_FIELDS:
             values = [str(v).strip() for v in form.getlist(key) if str(v).strip()]
