@@ -346,3 +346,16 @@ def test_corpus_zero_misses_zero_look_alikes(seed: int) -> None:
     assert "".join(mask_stream(text.replace("。", "。\n").splitlines(keepends=True))) == (
         mask_text(text.replace("。", "。\n"))
     )
+
+
+def test_digits_inside_a_digest_are_not_a_number() -> None:
+    # A request hash in the access log happened to hold "13812345678" between hex letters.
+    digest = "9f2a" + "13812345678" + "b" + "40f1c7e2d9a8b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0"
+    text = f"请求 sha256:{digest}；应答"
+    assert find(text) == [] and mask_text(text) == text
+    uuid = "req-5e1f03a4c2b84d6e9f70a1b2c3d4e5f6"
+    assert mask_text(uuid) == uuid
+    # Short tokens and words are not digests: the number is still masked.
+    assert mask_text("tel13812345678") == "tel138****5678"
+    assert mask_text("联系人 13812345678 abc") == "联系人 138****5678 abc"
+    assert mask_text("ab13812345678cd") == "ab138****5678cd"

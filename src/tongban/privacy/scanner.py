@@ -17,7 +17,9 @@ Three kinds are recognised:
   taken for a card on its own.
 
 Numbers embedded in longer digit runs never match: a candidate must have no ASCII
-digit immediately before or after it. Only ASCII digits are recognised.
+digit immediately before or after it. Nor do digits inside a long hexadecimal token
+with letters in it (a SHA-256 digest, a request id: ``sha256:a13812345678b…``). Only
+ASCII digits are recognised.
 
 One compiled pattern with named alternatives finds structural candidates; the
 checksums run in Python on candidates only. The module is pure (no I/O).
@@ -120,11 +122,34 @@ def _card_span(text: str, start: int, value: str) -> int | None:
     return None
 
 
+_HEX = frozenset("0123456789abcdefABCDEF")
+_HEX_LETTERS = frozenset("abcdefABCDEF")
+DIGEST_MIN_LENGTH = 32  # a hex token this long is a digest or an id (sha256:…), not a number
+
+
+def _in_digest(text: str, start: int, end: int) -> bool:
+    """The candidate sits inside a long hexadecimal token holding letters (a hash, a request
+    id): its digits are part of that token, not a person's number."""
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    if before not in _HEX_LETTERS and after not in _HEX_LETTERS:
+        return False  # the usual case: a number between words, spaces or punctuation
+    left, right = start, end
+    while left > 0 and text[left - 1] in _HEX:
+        left -= 1
+    while right < len(text) and text[right] in _HEX:
+        right += 1
+    token = text[left:right]
+    return len(token) >= DIGEST_MIN_LENGTH and not _HEX_LETTERS.isdisjoint(token)
+
+
 def _check(m: re.Match[str]) -> tuple[Kind, int] | None:
     """(kind, end) of the personal number a candidate match holds, or None."""
     kind = m.lastgroup
     text = m.string
     start = m.start()
+    if _in_digest(text, start, m.end()):
+        return None
     if kind == "id_number":
         value = m.group()
         if is_valid_id_number(value):
