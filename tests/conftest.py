@@ -169,3 +169,20 @@ def client(demo_db: str):  # type: ignore[no-untyped-def]
 
     with TestClient(create_app(demo_db)) as test_client:
         yield test_client
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Figures a test records as ``record_property("summary", …)`` (e.g. how many requests
+    schemathesis sent), printed after the run — also from xdist workers, whose output is
+    otherwise not shown."""
+    lines = [
+        str(value)
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        for name, value in getattr(report, "user_properties", [])
+        if name == "summary" and getattr(report, "when", "call") == "call"
+    ]
+    if lines:
+        terminalreporter.section("figures")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -21,7 +23,13 @@ from tongban.api import API_PREFIX, api_routers
 from tongban.audit import context as audit_context
 from tongban.config import Settings, get_settings
 from tongban.db import session_factory
-from tongban.errors import Conflict, DomainError
+from tongban.errors import ERROR_RESPONSES, Conflict, DomainError
+from tongban.kit.text import (
+    TEXT_ERROR_CODES,
+    forbidden_character,
+    has_forbidden_character,
+    text_error,
+)
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
@@ -62,10 +70,16 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, send)
         except _BodyTooLarge:
             await _too_large(self.max_bytes)(scope, receive, send)
+        except BaseExceptionGroup as group:  # raised inside a task group
+            if group.subgroup(_BodyTooLarge) is None:
+                raise
+            await _too_large(self.max_bytes)(scope, receive, send)
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(BaseException):
+    """A BaseException on purpose: FastAPI answers 400 to any ``Exception`` raised while it
+    reads a body (a chunked body has no Content-Length to refuse up front), and Starlette's
+    error middleware would answer 500; this one passes them all and reaches BodySizeLimit."""
 
 
 def _too_large(limit: int) -> JSONResponse:
@@ -78,6 +92,56 @@ def _too_large(limit: int) -> JSONResponse:
             details={"max_bytes": limit},
         )
     )
+
+
+class CleanURL:
+    """The input policy on the URL (``tongban.kit.text``): in the API, a control,
+    bidi-formatting or NUL character in the path names nothing (404); in a query parameter
+    it is refused (422 ``invalid_text`` naming the parameter) — before any lookup reaches
+    the database. Page URLs are refused for NUL only (no database can look it up); the pages
+    clean what they store and treat other odd characters in their parameters themselves
+    (e.g. a ``next`` address with a tab sends you home)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        error = _url_problem(scope)
+        if error is not None:
+            await _render(Request(scope, receive), error)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _url_problem(scope: Scope) -> DomainError | None:
+    path = scope.get("path", "")
+    refused = has_forbidden_character if path.startswith(API_PREFIX) else _has_nul
+    if refused(path):
+        code, zh, en = HTTP_ERROR_TEXT[404]
+        return DomainError(code, zh, en, status=404)
+    query = scope.get("query_string", b"").decode("latin-1")
+    if not query:
+        return None
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        for bad in (name, value):
+            if refused(bad):
+                character = "\x00" if refused is _has_nul else forbidden_character(bad) or ""
+                return text_error(
+                    "invalid_text", field=_printable(name), character=f"U+{ord(character):04X}"
+                )
+    return None
+
+
+def _has_nul(value: str) -> bool:
+    return "\x00" in value
+
+
+def _printable(name: str) -> str:
+    """A parameter name fit to be echoed: forbidden characters shown as code points."""
+    return "".join(f"U+{ord(c):04X}" if has_forbidden_character(c) else c for c in name)[:64]
 
 
 class SecurityHeaders:
@@ -149,6 +213,9 @@ def _render(request: Request, error: DomainError) -> Response:
 
 def _validation_error(request: Request, exc: RequestValidationError) -> Response:
     errors = exc.errors()
+    text = next((e for e in errors if e.get("type") in TEXT_ERROR_CODES), None)
+    if text is not None:
+        return _render(request, _text_error(text))
     if any(e.get("type") == "json_invalid" for e in errors):
         error = DomainError(
             "malformed_json",
@@ -168,8 +235,28 @@ def _validation_error(request: Request, exc: RequestValidationError) -> Response
     return _render(request, error)
 
 
+def _text_error(error: Any) -> DomainError:
+    """The input policy's refusal (``tongban.kit.text``), naming the field by its full path."""
+    ctx = dict(error.get("ctx") or {})
+    # loc: ("body", "applicant", "name"); the validator names the field and any path within it.
+    outer = [str(part) for part in error.get("loc", ())[1:-1]]
+    field = ".".join([*outer, str(ctx.pop("field", ""))]).strip(".")
+    return text_error(error["type"], field=field, **ctx)
+
+
 def _jsonable(errors: Any) -> Any:
-    return json.loads(json.dumps(errors, default=str, ensure_ascii=False))
+    """The errors as JSON: echoed inputs that JSON cannot hold (NaN, Infinity, bytes) as text."""
+    return json.loads(json.dumps(_finite(errors), default=str, ensure_ascii=False))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -188,6 +275,10 @@ def _conflict(request: Request, exc: Exception) -> Response:
             "The record was changed by someone else; reload and try again.",
         ),
     )
+
+
+def _favicon() -> FileResponse:
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")
 
 
 def create_app(database_url: str | None = None, settings: Settings | None = None) -> FastAPI:
@@ -209,13 +300,17 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     app.add_exception_handler(IntegrityError, _conflict)
 
     for router in api_routers():
-        app.include_router(router, prefix=API_PREFIX)
+        # Every API route documents the project's error format for the common statuses.
+        app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     from tongban.web import routers as web_routers
 
     for router in web_routers():
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Browsers ask for /favicon.ico where a page names no icon (an API answer, a PDF).
+    app.add_api_route("/favicon.ico", _favicon, include_in_schema=False)
 
+    app.add_middleware(CleanURL)  # inside the session: a refused page URL renders as a page
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),

@@ -6,7 +6,7 @@ back; services never commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -18,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.types import TypeDecorator
 
 from tongban.config import get_settings
+from tongban.kit.text import text_error
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -89,6 +90,21 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _refuse_nul(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
+    """The last line of the input policy (``tongban.kit.text``): a NUL character never
+    reaches a database — PostgreSQL cannot store one (a 500), SQLite would keep it. Input
+    is cleaned long before this; whatever slipped through is refused as bad input here."""
+    # One row (a tuple or dict) or several (a list of them), whatever the driver was given.
+    rows = parameters if isinstance(parameters, list) else [parameters]
+    for row in rows:
+        values = row.values() if isinstance(row, dict) else row
+        for value in values if isinstance(values, Iterable) else ():
+            if isinstance(value, str) and "\x00" in value:
+                raise text_error("invalid_text", field="", character="U+0000")
+
+
 @lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
     url = url or get_settings().database_url
@@ -98,6 +114,7 @@ def get_engine(url: str | None = None) -> Engine:
         _configure_sqlite(engine)
     else:
         engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
     return engine
 
 
@@ -166,3 +183,20 @@ def alembic_config(url: str | None = None) -> Any:
     cfg.set_main_option("file_template", "%%(year)d-%%(month).2d-%%(day).2d_%%(slug)s")
     cfg.set_main_option("sqlalchemy.url", (url or get_settings().database_url).replace("%", "%%"))
     return cfg
+
+
+def migration_gap(url: str | None = None) -> str | None:
+    """None when the database is at the latest migration; otherwise what it lacks (for the
+    message that asks for ``tongban db upgrade``)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    url = url or get_settings().database_url
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    with get_engine(url).connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if not current:
+        return "schema"
+    if current != heads:
+        return "migrations " + ", ".join(sorted(heads - current))
+    return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Path, Response
 from fastapi.responses import JSONResponse
 
 from tongban.access import accounts, delegations, enterprises, identity
@@ -41,13 +41,15 @@ from tongban.access.throttle import CountedRefusal
 from tongban.catalog import service as catalog_service
 from tongban.config import get_settings
 from tongban.deps import SessionDep
+from tongban.errors import error_responses
+from tongban.kit.params import RowId
 
 router = APIRouter(tags=["accounts"])
 T = TypeVar("T")
-COUNTED: dict[int | str, dict[str, Any]] = {
-    422: {"description": "refused (the attempt is counted)"},
-    429: {"description": "throttled"},
-}
+COUNTED: dict[int | str, dict[str, Any]] = error_responses(
+    e422="refused (the attempt is counted)", e429="throttled"
+)
+CreditCode = Annotated[str, Path(min_length=1, max_length=32)]
 
 
 def _answered(call: Callable[[], T]) -> T | JSONResponse:
@@ -150,8 +152,10 @@ def link_enterprise(
 
 
 @router.post("/me/enterprises/{credit_code}/unlink", status_code=204)
-def unlink_enterprise(credit_code: str, session: SessionDep, actor: CurrentActor) -> Response:
-    enterprises.unlink(session, actor=actor, credit_code=credit_code[:32])
+def unlink_enterprise(
+    credit_code: CreditCode, session: SessionDep, actor: CurrentActor
+) -> Response:
+    enterprises.unlink(session, actor=actor, credit_code=credit_code)
     return Response(status_code=204)
 
 
@@ -193,7 +197,7 @@ def give_delegation(
 
 @router.post("/delegations/{delegation_id}/revoke", response_model=DelegationRead)
 def revoke_delegation(
-    delegation_id: int, session: SessionDep, actor: CurrentActor
+    delegation_id: RowId, session: SessionDep, actor: CurrentActor
 ) -> DelegationRead:
     """The principal, the agent or window staff end a delegation."""
     return _read(delegations.revoke(session, actor=actor, delegation_id=delegation_id))

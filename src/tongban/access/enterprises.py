@@ -20,7 +20,7 @@ from tongban.access.rules import LEVEL_REGISTER, Actor, Role
 from tongban.access.throttle import CountedRefusal
 from tongban.errors import Forbidden, Invalid
 from tongban.kit.clock import now
-from tongban.kit.ids import is_valid_uscc
+from tongban.kit.ids import is_valid_uscc, normalize_uscc
 
 PURPOSE = "enterprise_link"
 REGISTRATION = "enterprise.registration"
@@ -44,7 +44,7 @@ class EnterpriseView:
 
 
 def parse_credit_code(text: str) -> str:
-    code = (text or "").strip().upper()
+    code = normalize_uscc(text or "")
     if not is_valid_uscc(code):
         raise Invalid(
             "invalid_credit_code",
@@ -135,7 +135,7 @@ def _name(session: Session, actor: Actor, code: str) -> str:
 
 
 def unlink(session: Session, *, actor: Actor, credit_code: str) -> None:
-    row = repository.enterprise_link(session, actor.user_id, credit_code.strip().upper())
+    row = repository.enterprise_link(session, actor.user_id, normalize_uscc(credit_code))
     if row is not None and row.revoked_at is None:
         row.revoked_at = now()
         session.flush()

@@ -8,7 +8,7 @@ from tongban.access.dependencies import CurrentActor
 from tongban.access.schemas import TokenRequest, TokenResponse, UserRead
 from tongban.config import get_settings
 from tongban.deps import SessionDep
-from tongban.errors import DomainError
+from tongban.errors import DomainError, error_responses
 
 router = APIRouter(tags=["auth"])
 
@@ -16,7 +16,7 @@ router = APIRouter(tags=["auth"])
 @router.post(
     "/auth/token",
     response_model=TokenResponse,
-    responses={401: {"description": "bad credentials"}, 429: {"description": "locked"}},
+    responses=error_responses(e401="bad credentials", e429="locked"),
 )
 def create_token(body: TokenRequest, session: SessionDep) -> TokenResponse | JSONResponse:
     try:

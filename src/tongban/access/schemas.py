@@ -1,14 +1,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tongban.kit.text import MULTILINE, VERBATIM, RequestModel
 
-class TokenRequest(BaseModel):
-    username: str
-    password: str
+# Passwords are taken as typed (not trimmed), still without control characters.
+Password = Annotated[str, VERBATIM, Field(max_length=128)]
+ItemCode = Annotated[str, Field(max_length=64)]
+
+
+class TokenRequest(RequestModel):
+    # Generous: an unknown or overlong name is a failed sign-in (401, counted), not a 422.
+    username: str = Field(max_length=256)
+    password: Password
 
 
 class TokenResponse(BaseModel):
@@ -28,7 +35,7 @@ class UserRead(BaseModel):
     assurance_level: int = 0
 
 
-class PhoneCodeRequest(BaseModel):
+class PhoneCodeRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     phone: str = Field(max_length=32, description="11-digit mainland mobile number")
@@ -40,7 +47,7 @@ class PhoneCodeSent(BaseModel):
     expires_in: int = Field(description="seconds the code stays valid")
 
 
-class PhoneCodeConfirm(BaseModel):
+class PhoneCodeConfirm(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     phone: str = Field(max_length=32)
@@ -52,29 +59,29 @@ class PhoneProof(BaseModel):
     phone_proof: str = Field(description="use once within 30 minutes: register or reset")
 
 
-class RegisterRequest(BaseModel):
+class RegisterRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     phone_proof: str = Field(max_length=512)
-    password: str = Field(max_length=128)
+    password: Password
     email: str | None = Field(None, max_length=254)
 
 
-class PasswordReset(BaseModel):
+class PasswordReset(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     phone_proof: str = Field(max_length=512)
-    password: str = Field(max_length=128)
+    password: Password
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    old_password: str = Field(max_length=128)
-    new_password: str = Field(max_length=128)
+    old_password: Password
+    new_password: Password
 
 
-class IdentityRequest(BaseModel):
+class IdentityRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(max_length=64)
@@ -92,15 +99,19 @@ class AccountRead(BaseModel):
     email_masked: str | None
 
 
-class InPersonRegistration(BaseModel):
+class InPersonRegistration(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(max_length=64)
     id_number: str = Field(max_length=32)
     phone: str | None = Field(None, max_length=32)
-    password: str = Field(max_length=128, description="chosen by the citizen at the window")
+    password: Annotated[str, VERBATIM] = Field(
+        max_length=128, description="chosen by the citizen at the window"
+    )
     place: str = Field("", max_length=128, description="window or service station")
-    consent: str = Field(max_length=1000, description="the citizen's consent, as recorded")
+    consent: Annotated[str, MULTILINE] = Field(
+        max_length=1000, description="the citizen's consent, as recorded"
+    )
 
 
 class InPersonRead(BaseModel):
@@ -109,7 +120,7 @@ class InPersonRead(BaseModel):
     assurance_level: int
 
 
-class EnterpriseLinkRequest(BaseModel):
+class EnterpriseLinkRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     credit_code: str = Field(max_length=32)
@@ -126,24 +137,24 @@ class EnterpriseRead(BaseModel):
     linked_at: datetime
 
 
-class DelegationRequest(BaseModel):
+class DelegationRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     agent_phone: str = Field(max_length=32)
-    item_codes: list[str] = Field(default_factory=list, max_length=50)
+    item_codes: list[ItemCode] = Field(default_factory=list, max_length=50)
     valid_until: datetime
-    note: str = Field("", max_length=500)
+    note: Annotated[str, MULTILINE] = Field("", max_length=500)
 
 
-class WindowDelegationRequest(BaseModel):
+class WindowDelegationRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     principal_name: str = Field(max_length=64)
     principal_id_number: str = Field(max_length=32)
     agent_phone: str = Field(max_length=32)
-    item_codes: list[str] = Field(default_factory=list, max_length=50)
+    item_codes: list[ItemCode] = Field(default_factory=list, max_length=50)
     valid_until: datetime
-    consent: str = Field(max_length=500)
+    consent: Annotated[str, MULTILINE] = Field(max_length=500)
 
 
 class DelegationRead(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from tongban.access.dependencies import CurrentActor, require
 from tongban.access.rules import Actor
@@ -18,12 +18,14 @@ from tongban.audit.schemas import (
     DataAccessPage,
 )
 from tongban.deps import SessionDep
+from tongban.kit.params import PageNumber, PageSize, RowId
 
 router = APIRouter(tags=["audit"])
 Reader = Annotated[Actor, Depends(require("audit.read"))]
 Manager = Annotated[Actor, Depends(require("audit.manage"))]
-Page = Annotated[int, Query(ge=1)]
-Size = Annotated[int, Query(ge=1, le=100)]
+Page = PageNumber
+Size = PageSize
+Username = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.get("/audit/alerts", response_model=AlertPage)
@@ -39,7 +41,7 @@ def list_alerts(
 
 @router.post("/audit/alerts/{alert_id}", response_model=AlertRead)
 def change_alert(
-    alert_id: int, body: AlertStatusIn, session: SessionDep, actor: Manager
+    alert_id: RowId, body: AlertStatusIn, session: SessionDep, actor: Manager
 ) -> AlertRead:
     """Acknowledge or close an alert; closing needs a note."""
     return service.set_alert_status(
@@ -49,7 +51,7 @@ def change_alert(
 
 @router.get("/audit/accounts/{username}/accesses", response_model=AccountHistory)
 def account_accesses(
-    username: str, session: SessionDep, actor: Reader, page: Page = 1, size: Size = 50
+    username: Username, session: SessionDep, actor: Reader, page: Page = 1, size: Size = 50
 ) -> AccountHistory:
     return service.account_history(session, actor=actor, username=username, page=page, size=size)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from tongban.kit.text import MULTILINE, RequestModel
 
 
 class AlertRead(BaseModel):
@@ -36,9 +38,11 @@ class AlertPage(BaseModel):
     counts: dict[str, int] = Field(default_factory=dict, description="alerts by status")
 
 
-class AlertStatusIn(BaseModel):
+class AlertStatusIn(RequestModel):
     status: Literal["acknowledged", "closed"]
-    note: str = Field("", max_length=1000, description="required when closing")
+    note: Annotated[str, MULTILINE] = Field(
+        "", max_length=1000, description="required when closing"
+    )
 
 
 class AccessRead(BaseModel):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tongban.cases import submission
 from tongban.cases.models import Case, Task
 from tongban.errors import Invalid
-from tongban.kit.ids import is_valid_uscc
+from tongban.kit.ids import is_valid_uscc, normalize_uscc
 
 WAITING, PENDING, CANCELLED = "waiting", "pending", "cancelled"
 
@@ -82,7 +82,7 @@ def issue_values(
 
 def _checked(field: str, kind: str, raw: str) -> str:
     if kind == "credit_code":
-        code = raw.upper()
+        code = normalize_uscc(raw)
         if not is_valid_uscc(code):
             raise Invalid(
                 "invalid_credit_code",

@@ -215,7 +215,9 @@ def count_cases(session: Session, *, actor: Actor) -> int:
 
 def progress(session: Session, *, case_no: str, query_code: str) -> ProgressRead:
     case = repository.case_by_no(session, case_no.strip())
-    if case is None or not secrets.compare_digest(case.query_code, query_code.strip().upper()):
+    # Compared as bytes: compare_digest refuses a str with non-ASCII characters (TypeError).
+    given = query_code.strip().upper().encode()
+    if case is None or not secrets.compare_digest((case.query_code or "").encode(), given):
         raise NotFound(
             "progress_not_found", "办件编号或查询码不正确。", "Wrong case number or query code."
         )

@@ -23,19 +23,29 @@ from tongban.cases.schemas import (
     UploadRead,
 )
 from tongban.deps import SessionDep
-from tongban.errors import DomainError
+from tongban.errors import DomainError, error_responses
+from tongban.kit.params import CaseNo, PageNumber, PageSize, RowId
+from tongban.kit.text import clean_text
 
 router = APIRouter(tags=["cases"])
+MATERIAL_TYPES = ("application/pdf", "image/jpeg", "image/png", "application/ofd")
 
 
-@router.post("/uploads", response_model=UploadRead, status_code=201)
+@router.post(
+    "/uploads",
+    response_model=UploadRead,
+    status_code=201,
+    responses=error_responses(e415="not an accepted file type (PDF, JPEG, PNG …)"),
+)
 def upload(
     file: Annotated[UploadFile, File()],
     session: SessionDep,
     actor: Annotated[Actor, Depends(require("uploads.create"))],
 ) -> UploadRead:
     content = file.file.read()
-    return service.save_upload(session, actor=actor, filename=file.filename or "", content=content)
+    # The file's name is text like any other (a NUL in it cannot be stored); long names are cut.
+    filename = clean_text((file.filename or "")[:255], field="file.filename", max_length=255)
+    return service.save_upload(session, actor=actor, filename=filename, content=content)
 
 
 @router.post("/cases", response_model=CaseDetail, status_code=201)
@@ -56,8 +66,8 @@ StateFilter = Annotated[str | None, Query(max_length=24, description="only cases
 def list_cases(
     session: SessionDep,
     actor: Annotated[Actor, Depends(require("cases.read"))],
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: PageNumber = 1,
+    size: PageSize = 20,
     item_code: ItemCodeFilter = None,
     state: StateFilter = None,
 ) -> CasePage:
@@ -70,7 +80,7 @@ def list_cases(
 @router.get(
     "/cases/export",
     response_class=Response,
-    responses={200: {"content": {"text/csv": {}}}, 403: {"description": "export refused"}},
+    responses={200: {"content": {"text/csv": {}}}, **error_responses(e403="export refused")},
 )
 def export_cases(
     session: SessionDep,
@@ -95,14 +105,14 @@ def export_cases(
 
 @router.get("/cases/{case_no}", response_model=CaseDetail)
 def get_case(
-    case_no: str, session: SessionDep, actor: Annotated[Actor, Depends(require("cases.read"))]
+    case_no: CaseNo, session: SessionDep, actor: Annotated[Actor, Depends(require("cases.read"))]
 ) -> CaseDetail:
     return service.get_case(session, actor=actor, case_no=case_no)
 
 
 @router.post("/cases/{case_no}/actions", response_model=CaseDetail)
 def act(
-    case_no: str,
+    case_no: CaseNo,
     body: ActionIn,
     session: SessionDep,
     actor: Annotated[Actor, Depends(require("cases.act"))],
@@ -112,7 +122,7 @@ def act(
 
 @router.post("/cases/{case_no}/unmask", response_model=UnmaskRead)
 def unmask(
-    case_no: str,
+    case_no: CaseNo,
     body: UnmaskIn,
     session: SessionDep,
     actor: Annotated[Actor, Depends(require("privacy.unmask"))],
@@ -131,8 +141,19 @@ def unmask(
     return UnmaskRead(case_no=case_no, values=values)
 
 
-@router.get("/cases/{case_no}/materials/{material_id}")
-def material(case_no: str, material_id: int, session: SessionDep, actor: CurrentActor) -> Response:
+@router.get(
+    "/cases/{case_no}/materials/{material_id}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the file as uploaded",
+            "content": {t: {} for t in MATERIAL_TYPES},
+        }
+    },
+)
+def material(
+    case_no: CaseNo, material_id: RowId, session: SessionDep, actor: CurrentActor
+) -> Response:
     filename, content_type, content = service.read_material(
         session, actor=actor, case_no=case_no, material_id=material_id
     )
@@ -177,8 +198,8 @@ def workbench_queue(
     channel: Annotated[
         str | None, Query(max_length=16, description="deliver queue: pickup, mail, electronic")
     ] = None,
-    page: Annotated[int, Query(ge=1, le=100000)] = 1,
-    size: Annotated[int, Query(ge=1, le=100)] = 50,
+    page: PageNumber = 1,
+    size: PageSize = 50,
 ) -> CasePage | TaskPage:
     """One of your queues (GET /workbench/queues lists them): reviewers' department tasks by
     deadline, the window's acceptance queue, cases to decide, close or deliver …"""
@@ -191,10 +212,13 @@ def workbench_queue(
 @router.get(
     "/cases/{case_no}/decision-document",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}, 409: {"description": "not closed"}},
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        **error_responses(e409="not closed"),
+    },
 )
 def decision_document(
-    case_no: str, session: SessionDep, actor: Annotated[Actor, Depends(require("cases.read"))]
+    case_no: CaseNo, session: SessionDep, actor: Annotated[Actor, Depends(require("cases.read"))]
 ) -> Response:
     """The decision document (决定书) as PDF. The applicant's first download of a result
     delivered electronically records the delivery (送达回证)."""

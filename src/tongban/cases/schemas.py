@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tongban.kit.text import MULTILINE, RequestModel
 
 ApplicantKind = Literal["person", "enterprise"]
 Channel = Literal["online", "window"]
@@ -16,7 +18,7 @@ ClockStatus = Literal["not_started", "normal", "warning", "overdue", "paused", "
 Visibility = Literal["plain", "masked", "hidden"]
 
 
-class ApplicantIn(BaseModel):
+class ApplicantIn(RequestModel):
     """Who the application is for. A citizen applying for themselves may leave it out (the
     verified account says who they are); for a linked enterprise give its credit code; for
     another person (委托) that person's identity number. Window staff give name and number."""
@@ -31,19 +33,21 @@ class ApplicantIn(BaseModel):
     contact_name: str | None = Field(None, max_length=64)
 
 
-class MaterialIn(BaseModel):
-    requirement_id: int
-    upload_id: str
+class MaterialIn(RequestModel):
+    requirement_id: int = Field(ge=1, le=2**31 - 1)
+    upload_id: str = Field(max_length=64)
 
 
-class CaseCreate(BaseModel):
+class CaseCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    item_code: str | None = None
-    bundle_code: str | None = None
+    item_code: str | None = Field(None, max_length=64)
+    bundle_code: str | None = Field(None, max_length=64)
     applicant: ApplicantIn = Field(default_factory=ApplicantIn)
-    form: dict[str, Any] = {}
-    materials: list[MaterialIn] = []
+    form: Annotated[dict[str, Any], MULTILINE] = Field(
+        {}, description="the answers (checked against the item's form schema)"
+    )
+    materials: list[MaterialIn] = Field([], max_length=200)
     channel: Channel = "online"
     elder_mode: bool = False  # filed with the portal's 长辈模式 on (indicator I2)
     delivery: Delivery | None = Field(
@@ -57,13 +61,15 @@ class CaseCreate(BaseModel):
         return self
 
 
-class ActionIn(BaseModel):
+class ActionIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: str
-    version: int | None = Field(None, description="the case version you saw (optimistic locking)")
-    note: str = Field("", max_length=2000)
-    payload: dict[str, Any] = {}
+    action: str = Field(max_length=32)
+    version: int | None = Field(
+        None, ge=0, le=2**31 - 1, description="the case version you saw (optimistic locking)"
+    )
+    note: Annotated[str, MULTILINE] = Field("", max_length=2000)
+    payload: Annotated[dict[str, Any], MULTILINE] = Field(default_factory=dict)
 
 
 class UploadRead(BaseModel):
@@ -246,18 +252,18 @@ class ProgressRead(BaseModel):
     timeline: list[EventRead]
 
 
-class UnmaskIn(BaseModel):
+class UnmaskIn(RequestModel):
     """A request to see masked fields plain, with its purpose (查看明文的事由)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    fields: list[str] = Field(
+    fields: list[Annotated[str, Field(max_length=128)]] = Field(
         min_length=1,
         max_length=32,
         description='policy field names (case.applicant_id_number, form.<name> …); "*" = all',
     )
     reason_code: str = Field(max_length=32)
-    reason_text: str = Field(max_length=500)
+    reason_text: Annotated[str, MULTILINE] = Field(max_length=500)
 
 
 class UnmaskRead(BaseModel):

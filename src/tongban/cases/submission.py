@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -130,7 +131,14 @@ def validate_form(target: Target, form: dict[str, Any]) -> None:
             "field": ".".join(str(p) for p in error.absolute_path) or _missing_field(error.message),
             "message": error.message,
         }
-        for error in Draft202012Validator(schema).iter_errors(form)
+        for error in Draft202012Validator(
+            schema, format_checker=Draft202012Validator.FORMAT_CHECKER
+        ).iter_errors(form)
+    ]
+    problems += [
+        {"field": name, "message": "must be a finite number (not NaN or Infinity)"}
+        for name, value in form.items()
+        if isinstance(value, float) and not math.isfinite(value)
     ]
     if problems:
         raise Invalid(

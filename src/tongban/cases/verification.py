@@ -38,12 +38,13 @@ from tongban.catalog.schemas import (
 from tongban.errors import Conflict, DomainError, Invalid
 from tongban.exchange import service as exchange_service
 from tongban.kit.clock import now
+from tongban.kit.ids import normalize_id_number
 
 VERIFIED = "verified"
 APPLICANT = "申请人"  # the label of the applicant among a material's subjects
 # The case event of a check: it records, it does not move the case (no national code).
 EVENT_ACTION = "verify"
-EVENT_LABEL = "共享数据核验（免提交）"
+EVENT_LABEL = "共享数据核验（免提交）"  # also in rules.ACTION_LABELS, for the process map
 OUTCOME_LABELS = {
     "verified": "核验通过",
     "mismatch": "核验不一致",
@@ -168,7 +169,7 @@ LITERAL = "value:"  # a subject whose identity number is given, not looked up
 def listed_numbers(text: str) -> list[str]:
     """Identity numbers as people list them: one per line, or separated by commas/、/；."""
     parts = re.split(r"[\s,，、;；]+", text or "")
-    return list(dict.fromkeys(p.strip().upper() for p in parts if p.strip()))
+    return list(dict.fromkeys(normalize_id_number(p) for p in parts if p.strip()))
 
 
 def _ask(

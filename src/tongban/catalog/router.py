@@ -11,6 +11,7 @@ from tongban.access.rules import Actor
 from tongban.catalog import service
 from tongban.catalog.schemas import BundleRead, ItemCreate, ItemPage, ItemRead
 from tongban.deps import SessionDep
+from tongban.kit.params import MAX_ID, CodePath, PageNumber, SearchWords
 from tongban.regions import service as regions_service
 from tongban.regions.schemas import DepartmentRead
 
@@ -20,9 +21,11 @@ router = APIRouter(tags=["catalog"])
 @router.get("/items", response_model=ItemPage)
 def list_or_search_items(
     session: SessionDep,
-    q: Annotated[str | None, Query(description="搜索词 / search words")] = None,
-    department: Annotated[str | None, Query(description="实施部门统一社会信用代码")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    q: SearchWords = None,
+    department: Annotated[
+        str | None, Query(max_length=32, description="实施部门统一社会信用代码")
+    ] = None,
+    page: PageNumber = 1,
     size: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = 20,
 ) -> ItemPage:
     if q is not None:
@@ -31,7 +34,7 @@ def list_or_search_items(
 
 
 @router.get("/items/{code}", response_model=ItemRead)
-def get_item(code: str, session: SessionDep) -> ItemRead:
+def get_item(code: CodePath, session: SessionDep) -> ItemRead:
     return service.get_item(session, code=code)
 
 
@@ -40,7 +43,9 @@ def upsert_item(
     body: ItemCreate,
     session: SessionDep,
     actor: Annotated[Actor, Depends(require("catalog.manage"))],
-    if_match: Annotated[int | None, Header(description="the item version being edited")] = None,
+    if_match: Annotated[
+        int | None, Header(ge=0, le=MAX_ID, description="the item version being edited")
+    ] = None,
 ) -> ItemRead:
     return service.upsert_item(session, data=body, expected_version=if_match, actor=actor)
 
@@ -48,7 +53,7 @@ def upsert_item(
 @router.get("/bundles", response_model=list[BundleRead])
 def list_bundles(
     session: SessionDep,
-    q: Annotated[str | None, Query(description="搜索词 / search words")] = None,
+    q: SearchWords = None,
 ) -> list[BundleRead]:
     if q is not None:
         return service.search_bundles(session, q=q)
@@ -56,13 +61,13 @@ def list_bundles(
 
 
 @router.get("/bundles/{code}", response_model=BundleRead)
-def get_bundle(code: str, session: SessionDep) -> BundleRead:
+def get_bundle(code: CodePath, session: SessionDep) -> BundleRead:
     return service.get_bundle(session, code=code)
 
 
 @router.get("/departments", response_model=list[DepartmentRead])
 def list_departments(
     session: SessionDep,
-    region: Annotated[str | None, Query(description="行政区划代码")] = None,
+    region: Annotated[str | None, Query(max_length=12, description="行政区划代码")] = None,
 ) -> list[DepartmentRead]:
     return regions_service.list_departments(session, region)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from tongban.kit.text import MULTILINE, RequestModel
+
+Code = Annotated[str, Field(max_length=64)]
+Line = Annotated[str, Field(max_length=500)]
+Prose = Annotated[str, MULTILINE]
 
 ItemType = Literal["01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "20"]
 MaterialForm = Literal["original", "copy", "electronic"]  # 原件 / 复印件 / 电子
@@ -86,25 +92,25 @@ class SharedDataReplacement(BaseModel):
 
 
 class MaterialBase(BaseModel):
-    code: str = Field(description="stable within the item, e.g. M01")
-    name: str
+    code: str = Field(max_length=64, description="stable within the item, e.g. M01")
+    name: str = Field(max_length=200)
     form: MaterialForm = "original"
-    copies: int = Field(1, ge=0)
+    copies: int = Field(1, ge=0, le=1000)
     necessity: Necessity = "required"
-    condition: str = ""
-    blank_form_ref: str | None = None
-    sample_ref: str | None = None
-    acceptance_standard: str = ""
-    legal_basis: str = ""
+    condition: Prose = Field("", max_length=2000)
+    blank_form_ref: str | None = Field(None, max_length=500)
+    sample_ref: str | None = Field(None, max_length=500)
+    acceptance_standard: Prose = Field("", max_length=4000)
+    legal_basis: Prose = Field("", max_length=4000)
     replaced_by: str | None = Field(
-        None, description="what replaces it (免提交), as the guide shows it"
+        None, max_length=500, description="what replaces it (免提交), as the guide shows it"
     )
     replaced_by_data: SharedDataReplacement | None = Field(
         None, description="the shared data the platform checks instead (免提交, verified)"
     )
 
 
-class MaterialCreate(MaterialBase):
+class MaterialCreate(RequestModel, MaterialBase):
     pass
 
 
@@ -115,35 +121,35 @@ class MaterialRead(MaterialBase):
 
 
 class ItemBase(BaseModel):
-    code: str = Field(description="实施编码, opaque string")
-    basic_code: str = ""
-    name: str
-    aliases: list[str] = []
+    code: str = Field(max_length=64, description="实施编码, opaque string")
+    basic_code: str = Field("", max_length=64)
+    name: str = Field(max_length=200)
+    aliases: list[Code] = Field([], max_length=100)
     item_type: ItemType
-    department_code: str
-    joint_department_codes: list[str] = []
-    service_objects: list[str] = ["1"]
-    legal_basis: str
-    statutory_limit_days: int = Field(ge=0)
-    promised_limit_days: int = Field(ge=0)
-    limit_note: str = ""
-    acceptance_conditions: str = ""
-    fee_fen: int = Field(0, ge=0)
-    fee_note: str = ""
-    visits_required: int = Field(0, ge=0)
-    visit_reason: str = ""
-    channels: list[str] = ["1", "2"]
+    department_code: str = Field(max_length=32)
+    joint_department_codes: list[Code] = Field([], max_length=50)
+    service_objects: list[Code] = Field(["1"], max_length=20)
+    legal_basis: Prose = Field(max_length=4000)
+    statutory_limit_days: int = Field(ge=0, le=3650)
+    promised_limit_days: int = Field(ge=0, le=3650)
+    limit_note: Prose = Field("", max_length=2000)
+    acceptance_conditions: Prose = Field("", max_length=4000)
+    fee_fen: int = Field(0, ge=0, le=2**31 - 1)
+    fee_note: Prose = Field("", max_length=2000)
+    visits_required: int = Field(0, ge=0, le=100)
+    visit_reason: Prose = Field("", max_length=2000)
+    channels: list[Code] = Field(["1", "2"], max_length=20)
     online_depth: OnlineDepth = "online_apply"
     cross_province_mode: CrossProvinceMode = "none"
     accepts_mail: bool = False
-    process: list[str] = []
-    guide: str = ""
-    location: str = ""
-    hours: str = ""
-    phone: str = ""
-    result_name: str = ""
-    faq: list[dict[str, str]] = []
-    form_schema: dict[str, Any] = {"type": "object", "properties": {}}
+    process: list[Annotated[str, MULTILINE, Field(max_length=2000)]] = Field([], max_length=100)
+    guide: Prose = Field("", max_length=20000)
+    location: Line = ""
+    hours: Line = ""
+    phone: str = Field("", max_length=64)
+    result_name: str = Field("", max_length=200)
+    faq: Annotated[list[dict[str, str]], MULTILINE] = Field([], max_length=100)
+    form_schema: Annotated[dict[str, Any], MULTILINE] = {"type": "object", "properties": {}}
     assurance_level: int = Field(
         2,
         ge=1,
@@ -161,8 +167,8 @@ class ItemBase(BaseModel):
     )
 
 
-class ItemCreate(ItemBase):
-    materials: list[MaterialCreate] = []
+class ItemCreate(RequestModel, ItemBase):
+    materials: list[MaterialCreate] = Field([], max_length=200)
 
 
 class ItemRead(ItemBase):
@@ -200,16 +206,16 @@ class ItemPage(BaseModel):
     size: int
 
 
-class BundleCreate(BaseModel):
-    code: str
-    name: str
-    aliases: list[str] = []
-    description: str = ""
-    item_codes: list[str]
-    promised_limit_days: int = Field(ge=0)
-    statutory_limit_days: int = Field(ge=0)
-    lead_department_code: str
-    stages: list[list[str]] = Field(
+class BundleCreate(RequestModel):
+    code: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    aliases: list[Code] = Field([], max_length=100)
+    description: Prose = Field("", max_length=4000)
+    item_codes: list[Code] = Field(max_length=100)
+    promised_limit_days: int = Field(ge=0, le=3650)
+    statutory_limit_days: int = Field(ge=0, le=3650)
+    lead_department_code: str = Field(max_length=32)
+    stages: list[list[Code]] = Field(
         default_factory=list,
         description="item codes by stage: a stage's tasks start when the earlier stage is "
         "approved (企业开办: 设立登记 first, then 印章, 发票, 社保, 公积金 together); "

@@ -20,7 +20,7 @@ from tongban.exchange import repository
 from tongban.exchange.models import ExchangeConsent
 from tongban.exchange.schemas import ConsentCreate, ConsentRead
 from tongban.kit.clock import now
-from tongban.kit.ids import is_valid_id_number
+from tongban.kit.ids import is_valid_id_number, normalize_id_number
 from tongban.privacy.crypto import person_ref
 
 
@@ -31,7 +31,7 @@ def give_consent(
     if actor.role is Role.APPLICANT:
         identity, channel = _own_identity(session, actor), "online"
     elif actor.role is Role.CLERK and id_number:
-        identity, channel = id_number.strip().upper(), "window"
+        identity, channel = normalize_id_number(id_number), "window"
         if not is_valid_id_number(identity):
             raise Invalid(
                 "invalid_id_number", "身份证号码无效。", "The identity number is not valid."

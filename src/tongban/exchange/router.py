@@ -33,6 +33,7 @@ from tongban.exchange.schemas import (
     StatusIn,
     VerificationRead,
 )
+from tongban.kit.params import CodePath, RowId
 
 router = APIRouter(tags=["exchange"])
 Manager = Annotated[Actor, Depends(require("exchange.manage"))]
@@ -55,7 +56,7 @@ def register_provider(body: ProviderCreate, session: SessionDep, actor: Manager)
 
 @router.post("/exchange/providers/{code}/decision", response_model=ProviderRead)
 def decide_provider(
-    code: str, body: DecisionIn, session: SessionDep, actor: Manager
+    code: CodePath, body: DecisionIn, session: SessionDep, actor: Manager
 ) -> ProviderRead:
     return registry.decide_provider(
         session, actor=actor, code=code, approve=body.decision == "approve", note=body.note
@@ -63,21 +64,25 @@ def decide_provider(
 
 
 @router.post("/exchange/providers/{code}/status", response_model=ProviderRead)
-def provider_status(code: str, body: StatusIn, session: SessionDep, actor: Manager) -> ProviderRead:
+def provider_status(
+    code: CodePath, body: StatusIn, session: SessionDep, actor: Manager
+) -> ProviderRead:
     return registry.set_provider_status(
         session, actor=actor, code=code, enabled=body.status == "enabled", note=body.note
     )
 
 
 @router.get("/exchange/services/{service_code}/openapi")
-def service_openapi(service_code: str, session: SessionDep, actor: Reader) -> dict[str, Any]:
+def service_openapi(service_code: CodePath, session: SessionDep, actor: Reader) -> dict[str, Any]:
     """The service's OpenAPI 3.1 description, generated from its data elements."""
     return service.openapi_of(session, service_code=service_code)
 
 
 @router.get("/exchange/authorizations", response_model=list[AuthorizationRead])
 def list_authorizations(
-    session: SessionDep, actor: Manager, service_code: str | None = None
+    session: SessionDep,
+    actor: Manager,
+    service_code: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[AuthorizationRead]:
     return registry.authorizations(session, service_code=service_code)
 
@@ -91,7 +96,7 @@ def add_authorization(
 
 @router.post("/exchange/authorizations/{authorization_id}/revoke", response_model=AuthorizationRead)
 def revoke_authorization(
-    authorization_id: int, body: NoteIn, session: SessionDep, actor: Manager
+    authorization_id: RowId, body: NoteIn, session: SessionDep, actor: Manager
 ) -> AuthorizationRead:
     return registry.revoke_authorization(
         session, actor=actor, authorization_id=authorization_id, note=body.note
@@ -110,7 +115,7 @@ def give_consent(body: ConsentCreate, session: SessionDep, actor: Consenter) -> 
 
 
 @router.post("/exchange/consents/{consent_id}/revoke", response_model=ConsentRead)
-def revoke_consent(consent_id: int, session: SessionDep, actor: Consenter) -> ConsentRead:
+def revoke_consent(consent_id: RowId, session: SessionDep, actor: Consenter) -> ConsentRead:
     return consents.revoke_consent(session, actor=actor, consent_id=consent_id)
 
 

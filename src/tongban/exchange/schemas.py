@@ -3,35 +3,43 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from tongban.kit.text import MULTILINE, RequestModel
 
 SERVICE_CODE = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
 CODE = r"^[a-z][a-z0-9_]*$"
 ELEMENT = r"^DE\d{4}$"
+Short = Annotated[str, Field(max_length=64)]
+Value = Annotated[str, Field(max_length=500)]
+Note = Annotated[str, MULTILINE]
 
 
-class ClaimDef(BaseModel):
+class ClaimDef(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(min_length=1, max_length=128)
-    equals: list[str] = Field(default_factory=list)  # elements whose values the asker gives
-    fixed: dict[str, str] = Field(default_factory=dict)  # elements with a value set here
-    until: list[str] = Field(default_factory=list)  # date elements: valid while not past
+    # elements whose values the asker gives
+    equals: list[Short] = Field(default_factory=list, max_length=100)
+    # elements with a value set here
+    fixed: dict[Short, Value] = Field(default_factory=dict, max_length=100)
+    # date elements: valid while not past
+    until: list[Short] = Field(default_factory=list, max_length=100)
 
 
-class ServiceCreate(BaseModel):
+class ServiceCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(pattern=SERVICE_CODE, max_length=64)
     name: str = Field(min_length=1, max_length=128)
-    elements: list[str] = Field(default_factory=list)
-    claims: dict[str, ClaimDef] = Field(default_factory=dict)
-    description: str = ""
+    elements: list[Short] = Field(default_factory=list, max_length=200)
+    claims: dict[Short, ClaimDef] = Field(default_factory=dict, max_length=100)
+    description: Note = Field("", max_length=2000)
 
 
-class ProviderCreate(BaseModel):
+class ProviderCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(pattern=CODE, max_length=64)
@@ -44,7 +52,7 @@ class ProviderCreate(BaseModel):
     retries: int | None = Field(default=None, ge=0, le=5)
     breaker_failures: int | None = Field(default=None, ge=1, le=100)
     breaker_cooldown_seconds: float | None = Field(default=None, gt=0, le=3600)
-    services: list[ServiceCreate] = Field(min_length=1)
+    services: list[ServiceCreate] = Field(min_length=1, max_length=100)
 
 
 class ServiceRead(BaseModel):
@@ -82,29 +90,29 @@ class ProviderRead(BaseModel):
     services: list[ServiceRead]
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(RequestModel):
     decision: Literal["approve", "reject"]
-    note: str = Field(default="", max_length=500)
+    note: Note = Field(default="", max_length=500)
 
 
-class StatusIn(BaseModel):
+class StatusIn(RequestModel):
     status: Literal["enabled", "disabled"]
-    note: str = Field(default="", max_length=500)
+    note: Note = Field(default="", max_length=500)
 
 
-class AuthorizationCreate(BaseModel):
+class AuthorizationCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     consumer_node: str = Field(default="", max_length=64)
     consumer_kind: Literal["item", "role", "platform"]
     consumer: str = Field(min_length=1, max_length=64)
     service_code: str = Field(pattern=SERVICE_CODE, max_length=64)
-    elements: list[str] = Field(default_factory=list)
-    claims: list[str] = Field(default_factory=list)
+    elements: list[Short] = Field(default_factory=list, max_length=200)
+    claims: list[Short] = Field(default_factory=list, max_length=100)
     purpose: str = Field(pattern=CODE, max_length=32)
     purpose_label: str = Field(default="", max_length=128)
     legal_basis: Literal["law", "consent"]
-    legal_reference: str = Field(default="", max_length=500)
+    legal_reference: Note = Field(default="", max_length=500)
     valid_until: datetime | None = None
 
 
@@ -130,11 +138,11 @@ class AuthorizationRead(BaseModel):
     revoked_at: datetime | None
 
 
-class NoteIn(BaseModel):
-    note: str = Field(min_length=2, max_length=500)
+class NoteIn(RequestModel):
+    note: Note = Field(min_length=2, max_length=500)
 
 
-class ConsentCreate(BaseModel):
+class ConsentCreate(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     consumer: str = Field(pattern=r"^(item|role):\S+$", max_length=64)
@@ -156,7 +164,7 @@ class ConsentRead(BaseModel):
     channel: str
 
 
-class CheckIn(BaseModel):
+class CheckIn(RequestModel):
     """A check by a staff role (the role is the consumer): a claim, or elements compared."""
 
     model_config = ConfigDict(extra="forbid")
@@ -164,9 +172,9 @@ class CheckIn(BaseModel):
     service_code: str = Field(pattern=SERVICE_CODE, max_length=64)
     subject: str = Field(min_length=1, max_length=64)
     purpose: str = Field(pattern=CODE, max_length=32)
-    claim: str | None = None
-    claim_values: dict[str, str] = Field(default_factory=dict)
-    expected: dict[str, str] = Field(default_factory=dict)
+    claim: str | None = Field(None, max_length=64)
+    claim_values: dict[Short, Value] = Field(default_factory=dict, max_length=100)
+    expected: dict[Short, Value] = Field(default_factory=dict, max_length=100)
     case_no: str = Field(default="", max_length=32)
 
 

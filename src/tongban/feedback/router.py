@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from tongban.access.dependencies import CurrentActor, OptionalActor, require
 from tongban.access.rules import Actor
@@ -22,8 +22,10 @@ from tongban.feedback.schemas import (
     RatingCreate,
     RatingRead,
 )
+from tongban.kit.params import CaseNo, PageNumber, PageSize, RowId
 
 router = APIRouter(tags=["feedback"])
+ComplaintNo = Annotated[str, Path(min_length=1, max_length=32, description="投诉编号")]
 QueryCode = Annotated[
     str | None, Query(max_length=8, description="the query code given to an anonymous filer")
 ]
@@ -31,7 +33,7 @@ QueryCode = Annotated[
 
 @router.post("/cases/{case_no}/rating", response_model=RatingRead, status_code=201)
 def rate(
-    case_no: str,
+    case_no: CaseNo,
     body: RatingCreate,
     session: SessionDep,
     actor: Annotated[Actor, Depends(require("feedback.rate"))],
@@ -41,7 +43,7 @@ def rate(
 
 
 @router.get("/cases/{case_no}/rating", response_model=RatingRead)
-def read_rating(case_no: str, session: SessionDep, actor: CurrentActor) -> RatingRead:
+def read_rating(case_no: CaseNo, session: SessionDep, actor: CurrentActor) -> RatingRead:
     return service.get_rating(session, actor=actor, case_no=case_no)
 
 
@@ -57,7 +59,7 @@ def list_follow_ups(
 
 @router.post("/feedback/follow-ups/{follow_up_id}/actions", response_model=RatingRead)
 def follow_up_action(
-    follow_up_id: int,
+    follow_up_id: RowId,
     body: FollowUpActionIn,
     session: SessionDep,
     actor: Annotated[Actor, Depends(require("feedback.handle"))],
@@ -67,7 +69,7 @@ def follow_up_action(
 
 @router.post("/ratings/{rating_id}/appeal", response_model=RatingRead)
 def appeal(
-    rating_id: int,
+    rating_id: RowId,
     body: AppealIn,
     session: SessionDep,
     actor: Annotated[Actor, Depends(require("feedback.handle"))],
@@ -77,7 +79,7 @@ def appeal(
 
 @router.post("/ratings/{rating_id}/appeal/decision", response_model=RatingRead)
 def decide_appeal(
-    rating_id: int,
+    rating_id: RowId,
     body: AppealDecisionIn,
     session: SessionDep,
     actor: Annotated[Actor, Depends(require("feedback.decide_appeal"))],
@@ -97,8 +99,8 @@ def file_complaint(
 def list_complaints(
     session: SessionDep,
     actor: CurrentActor,
-    page: Annotated[int, Query(ge=1)] = 1,
-    size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: PageNumber = 1,
+    size: PageSize = 20,
     open_only: bool = False,
 ) -> ComplaintPage:
     """Mine, and for staff those of my department (the center admin: of the region)."""
@@ -107,14 +109,14 @@ def list_complaints(
 
 @router.get("/complaints/{complaint_no}", response_model=ComplaintRead)
 def read_complaint(
-    complaint_no: str, session: SessionDep, actor: OptionalActor, code: QueryCode = None
+    complaint_no: ComplaintNo, session: SessionDep, actor: OptionalActor, code: QueryCode = None
 ) -> ComplaintRead:
     return service.get_complaint(session, actor=actor, complaint_no=complaint_no, code=code)
 
 
 @router.post("/complaints/{complaint_no}/actions", response_model=ComplaintRead)
 def complaint_action(
-    complaint_no: str,
+    complaint_no: ComplaintNo,
     body: ComplaintActionIn,
     session: SessionDep,
     actor: OptionalActor,

@@ -1,15 +1,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from tongban.kit.text import MULTILINE, RequestModel
 
-class RatingCreate(BaseModel):
+Note = Annotated[str, MULTILINE]
+
+
+class RatingCreate(RequestModel):
     level: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意")
-    indicators: dict[str, int] = Field(default_factory=dict, description="indicator → 1–5")
-    comment: str = Field(default="", max_length=500)
+    indicators: dict[Annotated[str, Field(max_length=32)], int] = Field(
+        default_factory=dict, max_length=20, description="indicator → 1–5"
+    )
+    comment: Note = Field(default="", max_length=500)
 
 
 class FollowUpRead(BaseModel):
@@ -42,34 +48,34 @@ class RatingRead(BaseModel):
     follow_up: FollowUpRead | None
 
 
-class FollowUpActionIn(BaseModel):
+class FollowUpActionIn(RequestModel):
     action: Literal["call_back", "rectify", "explain", "report"]
-    note: str = Field(min_length=1, max_length=2000)
+    note: Note = Field(min_length=1, max_length=2000)
 
 
-class AppealIn(BaseModel):
+class AppealIn(RequestModel):
     reason_code: Literal["mistaken", "malicious"]
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Note = Field(min_length=1, max_length=1000)
 
 
-class AppealDecisionIn(BaseModel):
+class AppealDecisionIn(RequestModel):
     uphold: bool
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Note = Field(min_length=1, max_length=1000)
 
 
-class ComplaintCreate(BaseModel):
+class ComplaintCreate(RequestModel):
     kind: Literal["complaint", "suggestion"] = "complaint"
     category: str = Field(max_length=16)
     target_kind: Literal["item", "department", "case", "platform"]
     target_ref: str = Field(default="", max_length=64)
-    text: str = Field(min_length=5, max_length=2000)
+    text: Note = Field(min_length=5, max_length=2000)
     contact_name: str = Field(default="", max_length=64)
     contact_phone: str = Field(default="", max_length=20)
 
 
-class ComplaintActionIn(BaseModel):
+class ComplaintActionIn(RequestModel):
     action: Literal["assign", "respond", "resolve", "confirm", "reopen"]
-    note: str = Field(default="", max_length=2000)
+    note: Note = Field(default="", max_length=2000)
     department_code: str | None = Field(default=None, max_length=18)
 
 

@@ -46,9 +46,23 @@ def _require_reader(actor: Actor) -> None:
         )
 
 
+# Periods the platform can hold data for (far dates would overflow the period arithmetic).
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2099, 12, 31)
+
+
 def period(date_from: date | None, date_to: date | None) -> tuple[date, date]:
     """The requested period in Beijing days (both ends included); default the last 180 days."""
     last = date_to or local_today()
+    if not EARLIEST_DAY <= last <= LATEST_DAY or not (
+        date_from is None or EARLIEST_DAY <= date_from <= LATEST_DAY
+    ):
+        raise Invalid(
+            "period_out_of_range",
+            f"统计期间须在 {EARLIEST_DAY} 至 {LATEST_DAY} 之间。",
+            f"The period must lie between {EARLIEST_DAY} and {LATEST_DAY}.",
+            details={"from": date_from and date_from.isoformat(), "to": last.isoformat()},
+        )
     first = date_from or last - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
     if first > last or (last - first).days >= MAX_PERIOD_DAYS:
         raise Invalid(

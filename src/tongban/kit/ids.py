@@ -13,6 +13,9 @@ from datetime import date
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError
 
+from tongban.kit.clock import local_today
+from tongban.kit.text import normalize_width
+
 RIC_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 RIC_CHECK = "10X98765432"
 # GB/T 2260 province-level codes, the first two digits of every identity number.
@@ -56,20 +59,34 @@ PROVINCE_PREFIXES = frozenset(
 )
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+USCC_CHARACTERS = frozenset(USCC_ALPHABET)
+
+
+ASCII_DIGITS = frozenset("0123456789")
+EARLIEST_BIRTH = date(1900, 1, 1)
 
 
 def normalize_id_number(value: str) -> str:
-    return value.strip().upper()
+    """Trimmed, upper case, full-width digits and Ｘ as ASCII (typed with a Chinese input
+    method: ６４０４２５…). Any other non-ASCII character stays, so the number is refused."""
+    return normalize_width(value).strip().upper()
 
 
 def is_valid_id_number(value: str) -> bool:
-    """True for an 18-digit 居民身份证号 with a real birth date and a correct check digit."""
+    """True for an 18-digit 居民身份证号: a known province, a real birth date from 1900 up to
+    today, and a correct check digit. Digits are ASCII (after normalising full-width ones):
+    Arabic-Indic and other Unicode digits are refused, though ``str.isdigit`` and ``int``
+    accept them."""
     value = normalize_id_number(value)
-    if len(value) != 18 or not value[:17].isdigit() or value[:2] not in PROVINCE_PREFIXES:
+    if len(value) != 18 or not set(value[:17]) <= ASCII_DIGITS or value[17] not in RIC_CHECK:
+        return False
+    if value[:2] not in PROVINCE_PREFIXES:
         return False
     try:
-        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+        birth = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
+        return False
+    if not EARLIEST_BIRTH <= birth <= local_today():
         return False
     return id_number_check_char(value[:17]) == value[17]
 
@@ -85,9 +102,17 @@ def make_id_number(area: str, birth: date, sequence: int) -> str:
     return first17 + id_number_check_char(first17)
 
 
+def normalize_uscc(value: str) -> str:
+    """Trimmed, upper case, full-width letters and digits as ASCII."""
+    return normalize_width(value).strip().upper()
+
+
 def is_valid_uscc(value: str) -> bool:
-    """True for an 18-character 统一社会信用代码 with a correct check character."""
-    value = value.strip().upper()
+    """True for an 18-character 统一社会信用代码 with a correct check character (ASCII only,
+    after normalising full-width characters)."""
+    value = normalize_uscc(value)
+    if len(value) != 18 or not set(value) <= USCC_CHARACTERS:
+        return False
     try:
         uscc.validate(value)
     except ValidationError:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter
 
 from tongban.access.dependencies import CurrentActor
 from tongban.deps import SessionDep
+from tongban.kit.params import PageNumber, PageSize, RowId
 from tongban.notify import service
 from tongban.notify.schemas import FailedPage, MessagePage, MessageRead, NotifyStats
 
 router = APIRouter(tags=["notifications"])
-Page = Annotated[int, Query(ge=1, le=100_000)]
-Size = Annotated[int, Query(ge=1, le=100)]
-MessageId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Page = PageNumber
+Size = PageSize
+MessageId = RowId
 
 
 @router.get("/me/messages", response_model=MessagePage)

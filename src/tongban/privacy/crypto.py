@@ -43,6 +43,7 @@ from sqlalchemy.types import TypeDecorator
 
 from tongban.config import get_settings
 from tongban.errors import DomainError
+from tongban.kit.text import normalize_width
 
 PREFIX = "enc:"
 FILE_MAGIC = b"TBE1"  # encrypted file: magic ‖ key-id length ‖ key id ‖ nonce ‖ ct ‖ tag
@@ -382,7 +383,7 @@ def person_ref(identity: str) -> str:
     Cases, users and the audit log all use it, so "whose data was read" can be
     answered without storing the number itself.
     """
-    return blind_index(identity.strip().upper(), domain="person")
+    return blind_index(normalize_width(identity).strip().upper(), domain="person")
 
 
 def sha256_hex(content: bytes) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from tongban.errors import Invalid, not_found
-from tongban.kit.ids import is_valid_uscc
+from tongban.kit.ids import is_valid_uscc, normalize_uscc
 from tongban.regions import repository, rules
 from tongban.regions.models import Department, Region
 from tongban.regions.schemas import DepartmentCreate, DepartmentRead, RegionRead
@@ -62,7 +62,7 @@ def list_departments(session: Session, region_code: str | None = None) -> list[D
 
 
 def upsert_department(session: Session, data: DepartmentCreate) -> DepartmentRead:
-    code = data.code.strip().upper()
+    code = normalize_uscc(data.code)
     if not is_valid_uscc(code):
         raise Invalid(
             "invalid_credit_code",

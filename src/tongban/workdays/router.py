@@ -21,6 +21,7 @@ FIRST_PACKAGE_YEAR = 2004
 def add(
     session: SessionDep,
     # Plain strings, parsed here, so that bad values get the domain's own error codes.
+    # Any length: the parsers below refuse what is not a date or a count, with their codes.
     date_: str = Query(alias="date", description="起算日 YYYY-MM-DD（当日不计入）"),
     n: str = Query(description="工作日数，0 = 即办件"),
 ) -> WorkdayAddRead:
