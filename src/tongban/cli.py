@@ -9,9 +9,11 @@ from typing import Annotated
 import typer
 
 from tongban.errors import DomainError
+from tongban.kit.cli import CommandGroup, not_migrated
 from tongban.kit.cli import fail as _fail
 
-app = typer.Typer(no_args_is_help=True, help="tongban 通办 — 一网通办 platform")
+# CommandGroup: every error of every sub-command is one line, never a traceback.
+app = typer.Typer(no_args_is_help=True, help="tongban 通办 — 一网通办 platform", cls=CommandGroup)
 db_app = typer.Typer(no_args_is_help=True, help="Database migrations")
 demo_app = typer.Typer(no_args_is_help=True, help="The demo county (彭阳县)")
 users_app = typer.Typer(no_args_is_help=True, help="User accounts")
@@ -49,6 +51,7 @@ def serve(
     from tongban.config import get_settings
     from tongban.privacy.logs import uvicorn_log_config
 
+    _require_migrated()
     get_settings().resolved_secret_key()  # create the shared key before workers fork
     uvicorn.run(
         "tongban.app:create_app",
@@ -70,7 +73,8 @@ def worker(
 ) -> None:
     """Periodic work: case deadline warnings to the departments that owe the next step,
     complaint deadline warnings and escalations, auto-confirmation, overdue 差评
-    follow-ups, then delivery of queued e-mail and SMS. Idempotent: several workers may
+    follow-ups, then delivery of queued e-mail and SMS, and removal of files chosen on a form
+    that was never sent (pending uploads older than a week). Idempotent: several workers may
     run at once."""
     import logging
     import time
@@ -80,6 +84,7 @@ def worker(
     from tongban.feedback import jobs
     from tongban.notify import jobs as notify_jobs
 
+    _require_migrated()
     register_handlers()
 
     def sweeps() -> None:
@@ -105,12 +110,18 @@ def worker(
             warned = case_jobs.sweep_deadlines(session)
         typer.echo(f"case deadline warnings {warned}")
 
+    def stale_uploads() -> None:
+        from tongban.cases import jobs as case_jobs
+
+        typer.echo(f"stale pending uploads removed {case_jobs.sweep_stale_uploads()}")
+
     def one_round() -> bool:
         ok = True
         rounds = (
             ("case deadlines", case_deadlines),
             ("sweeps", sweeps),
             ("notification delivery", delivery),
+            ("stale uploads", stale_uploads),
         )
         for name, work in rounds:
             try:  # each in its own transactions: one failing does not stop the other
@@ -135,6 +146,16 @@ def worker(
         typer.echo("stopped")
 
 
+def _require_migrated() -> None:
+    """Long-running commands check up front: a server on an unmigrated database would only
+    answer errors."""
+    from tongban.db import migration_gap
+
+    gap = migration_gap()
+    if gap is not None:
+        _fail(not_migrated("" if gap == "schema" else gap))
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply all migrations to TONGBAN_DATABASE_URL."""
@@ -147,8 +168,8 @@ def db_upgrade() -> None:
 @demo_app.command("load")
 def demo_load(
     history_cases: Annotated[
-        int, typer.Option(help="cases of six months' history to generate (0: none)")
-    ] = 2000,
+        int, typer.Option(help="cases of a year's history to generate (0: none)")
+    ] = 1800,
 ) -> None:
     """Migrate, then load the demo county (regions, departments, catalog, users, history)."""
     from tongban.db import transaction, upgrade
@@ -174,7 +195,7 @@ def demo_load(
         _fail(error)
     typer.echo(f"demo county loaded (彭阳县 640425); sample cases added: {created}")
     typer.echo(
-        f"history of the last 180 days added: {history.cases} cases, "
+        f"history of the last 360 days added: {history.cases} cases, "
         f"{history.ratings} ratings, {history.complaints} complaints"
     )
     typer.echo(f"data exchange providers added: {providers} (tongban exchange providers)")
@@ -183,8 +204,8 @@ def demo_load(
 
 @demo_app.command("run")
 def demo_run(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8000,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on", min=1, max=65535)] = 8000,
 ) -> None:
     """Load the demo (idempotent) and serve it on http://HOST:PORT, delivering messages in
     the background (SMS to the demo gateway's page /demo/sms unless configured otherwise)."""
@@ -325,7 +346,11 @@ def report(
 
 
 def main() -> None:
-    app()
+    """The console entry: usage errors (a missing option, a value of the wrong type) are one
+    line too, like every other error."""
+    from tongban.kit.cli import run_one_line
+
+    run_one_line(app)
 
 
 if __name__ == "__main__":

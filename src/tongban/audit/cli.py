@@ -42,8 +42,10 @@ def verify(
         typer.secho(f"日志完整：{report.tree_size} 条记录，{report.checked_checkpoints} 个检查点")
         typer.echo(f"log intact: {summary}")
         return
-    typer.secho(f"日志被篡改：{report.problem_zh}", fg="red")
-    typer.secho(f"log tampered: {report.problem} ({summary})", fg="red")
+    # One line, like every error of the command.
+    typer.secho(
+        f"日志被篡改：{report.problem_zh} / log tampered: {report.problem} ({summary})", fg="red"
+    )
     raise typer.Exit(1)
 
 
@@ -118,7 +120,7 @@ def _verdict(valid: bool, signed: bool) -> None:
     if valid:
         typer.secho("证明有效，但根未经签名\nproof valid, but the root is not signed", fg="yellow")
         return
-    typer.secho("证明无效\nproof INVALID", fg="red")
+    typer.secho("证明无效 / proof INVALID", fg="red")
     raise typer.Exit(1)
 
 

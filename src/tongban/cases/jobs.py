@@ -1,4 +1,5 @@
-"""Periodic case work for `tongban worker`: deadline warnings to the staff who owe the work.
+"""Periodic case work for `tongban worker`: deadline warnings to the staff who owe the work,
+and files chosen on a form that was never sent, removed after a week.
 
 Every accepted case whose clock runs (审查中) and whose promised deadline is at most
 ``warning_workdays`` working days away (预警) or past (超期) raises ``CaseDeadlineNear``
@@ -9,15 +10,18 @@ message by case, status and day, so running the sweep often sends nothing twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from tongban import events
-from tongban.cases.models import Case
+from tongban.cases.models import Case, Upload
 from tongban.cases.rules import OPEN_TASK_STATES, State
+from tongban.cases.storage import get_storage
 from tongban.config import get_settings
+from tongban.db import transaction
 from tongban.kit.clock import SHANGHAI, now
 from tongban.workdays import service as workdays_service
 
@@ -69,3 +73,42 @@ def _owing(case: Case) -> tuple[str, ...]:
 
 def _deadline_day(deadline_at: datetime) -> date:
     return (deadline_at.astimezone(SHANGHAI) - timedelta(seconds=1)).date()
+
+
+# Files kept for a form that came back with an error (pending uploads) wait this long for
+# the person to send the form again; the grace period also covers a concurrent upload of
+# the same content, which renews the stored file.
+PENDING_UPLOAD_DAYS = 7
+SWEEP_BATCH = 500
+
+
+def sweep_stale_uploads(url: str | None = None, *, at: datetime | None = None) -> int:
+    """Delete pending uploads older than PENDING_UPLOAD_DAYS, and their files once no
+    upload refers to them; returns how many uploads went. Rows go first, in their own
+    transaction, so a file is never missing under a row that still points to it."""
+    cutoff = (at or now()) - timedelta(days=PENDING_UPLOAD_DAYS)
+    with transaction(url) as session:
+        stale = session.scalars(
+            select(Upload)
+            .where(Upload.case_id.is_(None), Upload.created_at < cutoff)
+            .order_by(Upload.id)
+            .limit(SWEEP_BATCH)
+        ).all()
+        hashes = {upload.sha256 for upload in stale}
+        for upload in stale:
+            session.delete(upload)
+    storage = get_storage()
+    for sha256 in sorted(hashes):
+        storage.discard(sha256, still_needed=_referenced(url, sha256), untouched_since=cutoff)
+    return len(stale)
+
+
+def _referenced(url: str | None, sha256: str) -> Callable[[], bool]:
+    """Asks, when called, whether any upload still refers to the file ``sha256``."""
+
+    def ask() -> bool:
+        with transaction(url) as session:
+            found = session.scalar(select(Upload.id).where(Upload.sha256 == sha256).limit(1))
+        return found is not None
+
+    return ask

@@ -14,7 +14,8 @@ import os
 import re
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -33,6 +34,9 @@ class Storage(Protocol):
     def hashes(self) -> Iterator[str]: ...
     def key_id_of(self, sha256: str) -> str | None: ...
     def reencrypt(self, sha256: str) -> bool: ...
+    def discard(
+        self, sha256: str, *, still_needed: Callable[[], bool], untouched_since: datetime
+    ) -> bool: ...
 
 
 def digest(content: bytes) -> str:
@@ -129,6 +133,40 @@ class LocalStorage(EncryptedStore):
             ):
                 yield name
 
+    def put(self, content: bytes) -> str:
+        sha256 = digest(content)
+        try:  # touching an existing copy tells a concurrent discard that it is wanted
+            os.utime(self._path(sha256))
+            if self.key_id_of(sha256) is not None:
+                return sha256
+        except FileNotFoundError:
+            pass
+        return super().put(content)
+
+    def discard(
+        self, sha256: str, *, still_needed: Callable[[], bool], untouched_since: datetime
+    ) -> bool:
+        """Remove a file no upload refers to any more; True when removed.
+
+        The file is first moved aside, so a concurrent ``put`` of the same content either
+        touched it before (it is kept) or finds it gone and writes a fresh copy.
+        """
+        path = self._path(sha256)
+        aside = path.with_name(f".discard-{sha256}")
+        try:
+            os.replace(path, aside)
+        except FileNotFoundError:
+            return False
+        touched = aside.stat().st_mtime >= untouched_since.timestamp()
+        if touched or still_needed():
+            if not path.exists():
+                os.replace(aside, path)
+            else:
+                aside.unlink(missing_ok=True)
+            return False
+        aside.unlink()
+        return True
+
     def _exists(self, sha256: str) -> bool:
         return self._path(sha256).exists()
 
@@ -201,6 +239,40 @@ class S3Storage(EncryptedStore):
         )
         body: bytes = response["Body"].read()
         return body
+
+    def put(self, content: bytes) -> str:
+        sha256 = digest(content)
+        if self._exists(sha256) and self.key_id_of(sha256) is not None:
+            # a copy onto itself renews LastModified: a concurrent discard keeps the object
+            key = self.PREFIX + sha256
+            self.client.copy_object(
+                Bucket=self.bucket,
+                Key=key,
+                CopySource={"Bucket": self.bucket, "Key": key},
+                MetadataDirective="REPLACE",
+            )
+            return sha256
+        return super().put(content)
+
+    def discard(
+        self, sha256: str, *, still_needed: Callable[[], bool], untouched_since: datetime
+    ) -> bool:
+        """Remove an object no upload refers to and nobody wrote since ``untouched_since``.
+
+        S3 has no rename: a ``put`` racing this check between the head and the delete
+        could lose its copy, so only objects untouched for the whole grace period go.
+        """
+        from botocore.exceptions import ClientError
+
+        key = self.PREFIX + sha256
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError:
+            return False
+        if head["LastModified"] >= untouched_since or still_needed():
+            return False
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+        return True
 
     def _write(self, sha256: str, blob: bytes) -> None:
         # an S3 PUT replaces the object whole: readers see the old or the new bytes
