@@ -26,6 +26,10 @@ from tongban.feedback.schemas import (
 )
 from tongban.kit.ids import make_uscc
 
+# The rating indicators of each channel (GB/T 39734: online, and the window's rating pad).
+ONLINE_INDICATORS = ("overall", "efficiency", "guide_accuracy", "convenience", "usability")
+OFFLINE_INDICATORS = ("overall", "service_efficiency", "service_attitude")
+
 COMPLAINT_TEXTS = {
     "efficiency": "办理时间太长，多次询问进度都说还在审核。",
     "attitude": "窗口工作人员态度有些生硬，希望改进。",
@@ -45,8 +49,13 @@ class Steps:
         """Another registered person (the other party of a 结婚登记)."""
         raise NotImplementedError
 
+    def _relatives(self, county: str, count: int) -> list[Any]:
+        """Registered people of the applicant's county (a household's other members)."""
+        raise NotImplementedError
+
     def _submit(self, session: Session, play: Play) -> None:
-        clerk, person = self.cast.clerk_for(play.index), play.person
+        filer = self._filer(session, play)
+        person = play.person
         items = [self.items[code] for code in play.item_codes]
         plan = case_service.application_plan(  # a bundle asks each material once
             session,
@@ -54,7 +63,7 @@ class Steps:
             bundle_code=play.bundle_code,
         )
         materials = [
-            MaterialIn(requirement_id=m.id, upload_id=self._upload(session, clerk))
+            MaterialIn(requirement_id=m.id, upload_id=self._upload(session, filer))
             for _, m in plan.asked
             if plan.must_upload(m)
         ]
@@ -63,11 +72,18 @@ class Steps:
             partner = self._partner()
             form |= {"partner_id": partner.id_number, "partner_name": partner.name}
         if "family_members" in form:  # 低保: the household's other members, registered too
-            members = [self._partner() for _ in range(play.index % 4)]
+            members = self._relatives(person.id_number[:6], play.index % 4)
             form["family_members"] = "\n".join(m.id_number for m in members)
-        applicant = ApplicantIn(name=person.name, id_number=person.id_number, phone=person.phone)
+        # Online for oneself: the identity and number come from the account.
+        applicant = ApplicantIn()
+        if not play.online:
+            applicant = ApplicantIn(
+                name=person.name, id_number=person.id_number, phone=person.phone
+            )
         if play.enterprise is not None:  # filed for the enterprise by its contact person
             code = play.enterprise.credit_code
+            if play.online:  # by its legal representative, who links it to the account first
+                self.cast.link(session, filer, play.enterprise)
             applicant = ApplicantIn(
                 kind="enterprise",
                 name=play.enterprise.name,
@@ -82,11 +98,20 @@ class Steps:
             applicant=applicant,
             form=form,
             materials=materials,
-            channel="window",
+            channel="online" if play.online else "window",
+            elder_mode=play.elder_mode,
+            delivery=play.delivery,
         )
         key = f"{KEY_PREFIX}{play.index:05d}"
-        play.case = case_service.submit_case(session, actor=clerk, data=data, idempotency_key=key)
+        play.case = case_service.submit_case(session, actor=filer, data=data, idempotency_key=key)
         self.report.cases += 1
+
+    def _filer(self, session: Session, play: Play) -> Actor:
+        """The citizen's own account online (made now, at the first application), else the
+        window that takes the case."""
+        if play.citizen is None:
+            return self.cast.clerk_for(play.index)
+        return self.cast.citizen(session, play.citizen)
 
     def _upload(self, session: Session, clerk: Actor) -> str:
         return case_service.save_upload(
@@ -105,6 +130,22 @@ class Steps:
             self._act(session, play, self.cast.clerk_for(play.index), act)
 
         return step
+
+    def _by_applicant(self, action: str, note: str = "") -> Callable[[Session, Play], None]:
+        """补正 or withdrawal: online by the applicant; at the window, recorded by the clerk."""
+
+        def step(session: Session, play: Play) -> None:
+            act = ActionIn(action=action, note=note)
+            self._act(session, play, self._filer(session, play), act)
+
+        return step
+
+    def _download(self, session: Session, play: Play) -> None:
+        """The applicant fetches the 决定书: the first download records the delivery."""
+        assert play.case is not None
+        case_service.decision_document(
+            session, actor=self._filer(session, play), case_no=play.case.case_no
+        )
 
     def _accept(self, session: Session, play: Play) -> None:
         assert play.case is not None  # paper checked at the window where sharing failed
@@ -142,12 +183,13 @@ class Steps:
 
     def _rate(self, level: int, comment: str) -> Callable[[Session, Play], None]:
         def step(session: Session, play: Play) -> None:
-            assert play.case is not None  # from the rating pad at the window
-            indicators = {k: level for k in ("overall", "service_efficiency", "service_attitude")}
+            assert play.case is not None  # online by the applicant, or on the window's pad
+            names = ONLINE_INDICATORS if play.online else OFFLINE_INDICATORS
+            indicators = {name: level for name in names}
             data = RatingCreate(level=level, indicators=indicators, comment=comment)
             rating = feedback_service.rate_case(
                 session,
-                actor=self.cast.clerk_for(play.index),
+                actor=self._filer(session, play),
                 case_no=play.case.case_no,
                 data=data,
             )
@@ -179,7 +221,9 @@ class Steps:
                 contact_name=play.person.name,
                 contact_phone=play.person.phone,
             )
-            filed = feedback_service.file_complaint(session, actor=None, data=data)
+            # Online applicants complain from their account, the others anonymously.
+            actor = self._filer(session, play) if play.online else None
+            filed = feedback_service.file_complaint(session, actor=actor, data=data)
             play.complaint = (filed.complaint_no, filed.query_code or "")
             self.report.complaints += 1
 
@@ -202,15 +246,18 @@ class Steps:
         number, code = play.complaint
         # A holiday between the result and the planned confirmation (国庆: 1–2 working days
         # are 9 calendar days) lets the worker confirm it first, after its 7 days.
-        found = feedback_service.get_complaint(session, actor=None, complaint_no=number, code=code)
+        actor = self._filer(session, play) if play.online else None
+        found = feedback_service.get_complaint(
+            session, actor=actor, complaint_no=number, code=None if actor else code
+        )
         if found.state != "resolved":
             return
         feedback_service.act(
             session,
-            actor=None,
+            actor=actor,
             complaint_no=number,
             data=ComplaintActionIn(action="confirm"),
-            code=code,
+            code=None if actor else code,
         )
 
 
