@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -118,3 +119,18 @@ def _wait_for(base: str, process: subprocess.Popen[bytes]) -> None:
             pytest.fail("uvicorn exited early")
         time.sleep(0.2)
     pytest.fail("server did not start")
+
+
+def fill_dibao_form(
+    page: Any, *, files: tuple[Path, Path], household: str = "3", income: str = "1200"
+) -> None:
+    """The 最低生活保障 application as a citizen fills it (the 联系电话 where asked)."""
+    phone = page.get_by_label("联系电话")
+    if phone.count():
+        phone.fill("13900000001")
+    page.get_by_label("共同生活家庭成员人数").fill(household)
+    page.get_by_label("家庭月总收入（元）").fill(income)
+    page.get_by_label("申请理由").fill("家庭收入低于当地低保标准")
+    page.get_by_label("户籍所在乡镇").select_option("白阳镇")
+    page.get_by_label("最低生活保障申请书").set_input_files(str(files[0]))
+    page.get_by_label("家庭经济状况核对授权书").set_input_files(str(files[1]))

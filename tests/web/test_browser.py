@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from web.browser_support import CHROMIUM, CHROMIUM_ARGS, running_server
+from web.browser_support import CHROMIUM, CHROMIUM_ARGS, fill_dibao_form, running_server
 from web.webtools import PDF
 
 pytestmark = pytest.mark.browser
@@ -44,13 +44,7 @@ def test_search_apply_and_track_in_chromium(server: str, tmp_path: Path) -> None
         page.get_by_label("密码").fill("Demo@2026")
         page.get_by_role("button", name="登录").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("在线申办")
-        page.get_by_label("联系电话").fill("13900000001")
-        page.get_by_label("共同生活家庭成员人数").fill("3")
-        page.get_by_label("家庭月总收入（元）").fill("1200")
-        page.get_by_label("申请理由").fill("家庭收入低于当地低保标准")
-        page.get_by_label("户籍所在乡镇").select_option("白阳镇")
-        page.get_by_label("最低生活保障申请书").set_input_files(str(pdf))
-        page.get_by_label("家庭经济状况核对授权书").set_input_files(str(pdf))
+        fill_dibao_form(page, files=(pdf, pdf))
         page.screenshot(path="/tmp/tongban-browser-apply.png", full_page=True)
         page.get_by_role("button", name="提交申请").click()
 

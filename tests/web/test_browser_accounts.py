@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 
 from tongban.kit.ids import is_valid_id_number
-from web.browser_support import CHROMIUM, CHROMIUM_ARGS, DEMO_SETUP, running_server
+from web.browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEMO_SETUP,
+    fill_dibao_form,
+    running_server,
+)
 from web.webtools import PDF
 
 pytestmark = pytest.mark.browser
@@ -95,12 +101,7 @@ def test_sign_up_apply_and_receive_the_decision(demo: tuple[str, Path], tmp_path
         citizen.get_by_role("link", name="最低生活保障申请").first.click()
         citizen.get_by_role("link", name="在线申办").first.click()
         expect(citizen.locator("#applying-as")).to_contain_text(f"本人：{name}")
-        citizen.get_by_label("共同生活家庭成员人数").fill("1")
-        citizen.get_by_label("家庭月总收入（元）").fill("800")
-        citizen.get_by_label("申请理由").fill("独自生活，收入低于当地低保标准")
-        citizen.get_by_label("户籍所在乡镇").select_option("白阳镇")
-        citizen.get_by_label("最低生活保障申请书").set_input_files(str(pdf))
-        citizen.get_by_label("家庭经济状况核对授权书").set_input_files(str(pdf))
+        fill_dibao_form(citizen, files=(pdf, pdf), household="1", income="800")
         citizen.get_by_role("button", name="提交申请").click()
         expect(citizen.get_by_role("heading", level=1)).to_have_text("申请已提交")
         case_no = citizen.locator("#case-no").inner_text().strip()

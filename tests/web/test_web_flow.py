@@ -257,8 +257,14 @@ def test_applicant_supplements_then_withdraws(web: TestClient) -> None:
     assert "预审中" in supplemented.text and "补正材料" in supplemented.text
     assert "收入证明.pdf" in supplemented.text
 
-    # Then withdraws the application; nothing more can be done with it.
-    withdrawn = web.post(f"/my/cases/{case_no}/actions", data=_my_form(web, case_no, "withdraw"))
+    # Then withdraws the application: a page of its own asks first, and nothing changes yet.
+    form = {**_my_form(web, case_no, "withdraw"), "note": "不再需要"}
+    asked = web.post(f"/my/cases/{case_no}/actions", data=form)
+    assert "确认撤回申请" in asked.text and "不再需要" in asked.text
+    assert 'name="confirmed" value="1"' in asked.text
+    assert "预审中" in web.get(f"/my/cases/{case_no}").text
+    # Confirmed, it is done, and nothing more can be done with it.
+    withdrawn = web.post(f"/my/cases/{case_no}/actions", data={**form, "confirmed": "1"})
     assert "已撤回" in withdrawn.text
     assert 'name="action" value="withdraw"' not in withdrawn.text
     # A forged action name is refused, and the case is unchanged.

@@ -8,7 +8,7 @@ import secrets
 from sqlalchemy.orm import Session
 
 from tongban.access.rules import Actor
-from tongban.cases import submission, verification
+from tongban.cases import repository, submission, verification
 from tongban.cases.models import Upload
 from tongban.cases.queries import require as _require
 from tongban.cases.queue_rules import Queue, owned_queues
@@ -94,3 +94,20 @@ def save_upload(session: Session, *, actor: Actor, filename: str, content: bytes
         size=upload.size,
         sha256=sha256,
     )
+
+
+def pending_uploads(session: Session, *, actor: Actor, tokens: list[str]) -> dict[str, UploadRead]:
+    """Of ``tokens``, the actor's own uploads not yet attached to a case (files chosen on a
+    form that came back with an error: kept so the person need not choose them again)."""
+    found = repository.uploads_by_token(session, [t for t in tokens if t][:50])
+    return {
+        token: UploadRead(
+            upload_id=upload.token,
+            filename=upload.filename,
+            content_type=upload.content_type,
+            size=upload.size,
+            sha256=upload.sha256,
+        )
+        for token, upload in found.items()
+        if upload.owner_user_id == actor.user_id and upload.case_id is None
+    }

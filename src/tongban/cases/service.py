@@ -26,6 +26,7 @@ from tongban.cases.forms import (  # re-exported: the domain's one service surfa
     application_plan,
     default_queue,
     issued_fields,
+    pending_uploads,
     save_upload,
     supplement_choices,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "material_plan",
     "must_upload",
     "my_cases",
+    "pending_uploads",
     "progress",
     "queue_overview",
     "read_material",

@@ -37,6 +37,32 @@ class Field:
     def input_id(self) -> str:
         return f"f-{self.name}"
 
+    @property
+    def html_pattern(self) -> str | None:
+        """The schema's pattern as a browser hint: only an anchored one, since HTML matches
+        the whole value and JSON Schema searches within it; the server checks either way."""
+        if self.pattern and self.pattern.startswith("^") and self.pattern.endswith("$"):
+            return self.pattern[1:-1]
+        return None
+
+    @property
+    def autocomplete(self) -> str:
+        """What the browser may offer from its memory; nothing for a field of the item."""
+        for suffix, hint in AUTOCOMPLETE_BY_SUFFIX:
+            if self.name.endswith(suffix):
+                return hint
+        return ""
+
+
+# Item form fields named like these hold the applicant's own contact details.
+AUTOCOMPLETE_BY_SUFFIX = (
+    ("phone", "tel"),
+    ("mobile", "tel"),
+    ("email", "email"),
+    ("postal_code", "postal-code"),
+    ("address", "street-address"),
+)
+
 
 @dataclass
 class FormResult:
@@ -118,7 +144,7 @@ def coerce(schema: dict[str, Any], raw: dict[str, str], gettext: Gettext) -> For
 def validate(schema: dict[str, Any], raw: dict[str, str], gettext: Gettext) -> FormResult:
     result = coerce(schema, raw, gettext)
     titles = {f.name: f.title for f in fields_from_schema(schema)}
-    validator = Draft202012Validator(schema)
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
     for error in validator.iter_errors(result.data):
         if error.validator == "required":
             for name in error.validator_value:

@@ -19,7 +19,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from tongban.access.rules import Actor, Role
 from tongban.cases import service as cases_service
-from tongban.cases.schemas import ApplicantIn, CaseCreate, MaterialIn
+from tongban.cases.schemas import ApplicantIn, CaseCreate, MaterialIn, UploadRead
 from tongban.cases.submission import MaterialPlan
 from tongban.catalog import service as catalog_service
 from tongban.catalog.schemas import ItemRead, MaterialRead
@@ -82,6 +82,7 @@ def _show_form(
     general_error: str = "",
     key: str | None = None,
     status: int = 200,
+    attached: dict[int, UploadRead] | None = None,
 ) -> Response:
     values = dict(values or {})
     gettext = i18n.gettext_for(request)
@@ -104,6 +105,7 @@ def _show_form(
         "errors": errors or {},
         "general_error": general_error,
         "idempotency_key": key or secrets.token_urlsafe(16),
+        "attached": attached or {},
         "labels": labels,
     }
     return render(request, "portal/apply.html", context, status=status)
@@ -133,13 +135,36 @@ def apply_bundle(
     return _submit(request, session, actor, _bundle_target(session, code), form)
 
 
-def _files(form: FormData, target: Target) -> dict[int, UploadFile]:
-    found = {}
-    for _item, material in target.materials:
-        value = form.get(f"material_{material.id}")
-        if isinstance(value, UploadFile) and value.filename:
-            found[material.id] = value
-    return found
+def _attach(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    target: Target,
+    form: FormData,
+    errors: dict[str, str],
+) -> dict[int, UploadRead]:
+    """Each material's file: a newly chosen one (saved now, checked by its content), or the
+    one kept from an earlier try (``pending_<id>``, the person's own unattached upload)."""
+    ids = {m.id for _, m in target.materials}
+    tokens = {
+        int(key.removeprefix("pending_")): str(value)
+        for key, value in form.items()
+        if key.startswith("pending_") and key.removeprefix("pending_").isdigit()
+    }
+    kept = cases_service.pending_uploads(session, actor=actor, tokens=list(tokens.values()))
+    attached = {r: kept[t] for r, t in tokens.items() if r in ids and t in kept}
+    for requirement_id in ids:
+        chosen = form.get(f"material_{requirement_id}")
+        if not isinstance(chosen, UploadFile) or not chosen.filename:
+            continue
+        try:
+            attached[requirement_id] = cases_service.save_upload(
+                session, actor=actor, filename=chosen.filename, content=chosen.file.read()
+            )
+        except DomainError as error:
+            errors[f"material_{requirement_id}"] = error_message(request, error)
+            attached.pop(requirement_id, None)
+    return attached
 
 
 def _submit(
@@ -159,31 +184,21 @@ def _submit(
     applicant, applicant_errors = _applicant(session, actor, raw, gettext)
     answers = forms.validate(target.schema, raw, gettext)
     errors = {**applicant_errors, **answers.errors}
-    files = _files(form, target)
+    attached = _attach(request, session, actor, target, form, errors)
     must_upload = target.plan.must_upload if target.plan else cases_service.must_upload
     for _item, material in target.materials:
-        if must_upload(material) and material.id not in files:
-            errors[f"material_{material.id}"] = gettext("请上传%(name)s。", name=material.name)
+        name = f"material_{material.id}"
+        if must_upload(material) and material.id not in attached and name not in errors:
+            errors[name] = gettext("请上传%(name)s。", name=material.name)
 
     def again(general: str = "", status: int = 422) -> Response:
-        session.rollback()  # nothing of a rejected application is kept
+        # The application is not stored; the files that were fine are kept as the
+        # person's pending uploads and shown attached, so they need not be chosen again.
         return _show_form(
             request, session, actor, target, values=raw, errors=errors,
-            general_error=general, key=key, status=status,
+            general_error=general, key=key, status=status, attached=attached,
         )  # fmt: skip
 
-    if errors:
-        return again()
-    materials = []
-    for requirement_id, upload in files.items():
-        try:
-            saved = cases_service.save_upload(
-                session, actor=actor, filename=upload.filename or "file", content=upload.file.read()
-            )
-        except DomainError as error:
-            errors[f"material_{requirement_id}"] = error_message(request, error)
-            continue
-        materials.append(MaterialIn(requirement_id=requirement_id, upload_id=saved.upload_id))
     if errors:
         return again()
     data = CaseCreate(
@@ -191,13 +206,16 @@ def _submit(
         bundle_code=target.code if target.kind == "bundle" else None,
         applicant=applicant,
         form=answers.data,
-        materials=materials,
+        materials=[
+            MaterialIn(requirement_id=r, upload_id=u.upload_id) for r, u in attached.items()
+        ],
         channel="online" if actor.role == Role.APPLICANT else "window",
         elder_mode=elder.is_on(request),
         delivery=_delivery(raw.get("delivery")),
     )
     try:
-        case = cases_service.submit_case(session, actor=actor, data=data, idempotency_key=key)
+        with session.begin_nested():  # a refused submission leaves only the pending uploads
+            case = cases_service.submit_case(session, actor=actor, data=data, idempotency_key=key)
     except DomainError as error:
         if error.code == "idempotency_key_reused":
             return again(gettext("这份申请已经提交过了，请到“我的办件”查看。"), status=409)

@@ -14,7 +14,7 @@ from tongban.catalog import service as catalog_service
 from tongban.catalog.schemas import MaterialRead
 from tongban.deps import SessionDep
 from tongban.errors import DomainError
-from tongban.web import i18n
+from tongban.web import confirm, i18n
 from tongban.web.auth import Applicant
 from tongban.web.csrf import CsrfForm
 from tongban.web.rendering import error_message, flash, paged, redirect, render
@@ -66,6 +66,15 @@ def my_case_action(
     if name not in APPLICANT_ACTIONS:
         flash(request, gettext("不支持的操作。"), "error")
         return back
+    if consequence := confirm.consequence_of(form):
+        return confirm.confirmation_page(
+            request,
+            actor=actor,
+            consequence=consequence,
+            form=form,
+            case_url=f"/my/cases/{case_no}",
+            case_no=case_no,
+        )
     payload: dict[str, object] = {}
     try:
         if name == "supplement":

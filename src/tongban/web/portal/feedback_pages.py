@@ -26,6 +26,7 @@ from tongban.web import i18n
 from tongban.web.auth import Applicant
 from tongban.web.csrf import CsrfForm
 from tongban.web.i18n import Gettext, _
+from tongban.web.portal import complaint_targets
 from tongban.web.rendering import error_message, flash, paged, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -194,11 +195,15 @@ def _complaints_page(
     mine = None
     if actor is not None and actor.role == Role.APPLICANT:
         mine = feedback_service.list_complaints(session, actor=actor, page=page, size=PAGE_SIZE)
+    targets = complaint_targets.choices(
+        session, actor, item_query=values.get("item_q", ""), keep_item=values.get("item_ref", "")
+    )
     context = {
         "actor": actor,
         "values": values,
         "mine": mine,
         "error": error,
+        "targets": targets,
         **(paged(mine) if mine else {}),
         **feedback_context(request),
     }
@@ -212,20 +217,31 @@ def complaints_home(
     actor: OptionalActor,
     target_kind: str = "platform",
     target_ref: str = "",
+    item_q: str = "",
     page: int = 1,
 ) -> Response:
-    values = {"target_kind": target_kind, "target_ref": target_ref[:64], "category": "efficiency"}
+    kind = target_kind if target_kind in complaint_targets.TARGET_KINDS else "platform"
+    values = {"target_kind": kind, f"{kind}_ref": target_ref[:64], "category": "efficiency"}
+    if item_q:
+        values |= {"target_kind": "item", "item_q": item_q[:40]}
     return _complaints_page(request, session, actor, values, page=max(page, 1))
+
+
+COMPLAINT_FIELDS = ("kind", "category", "target_kind", "text", "contact_name", "contact_phone")
+TARGET_FIELDS = ("item_ref", "department_ref", "case_ref", "target_ref", "item_q")
 
 
 @router.post("/complaints")
 def file_complaint(
     request: Request, session: SessionDep, actor: OptionalActor, form: CsrfForm
 ) -> Response:
-    fields = ("kind", "category", "target_kind", "target_ref", "text", "contact_name")
-    values = {name: form_text(form, name) for name in (*fields, "contact_phone")}
+    values = {name: form_text(form, name) for name in (*COMPLAINT_FIELDS, *TARGET_FIELDS)}
+    if form.get("find"):  # 查找事项: show the narrowed list, keep everything typed so far
+        values["target_kind"] = "item"
+        return _complaints_page(request, session, actor, values)
     try:
-        data = ComplaintCreate.model_validate(values)
+        ref = complaint_targets.chosen_ref(values)
+        data = ComplaintCreate.model_validate({**values, "target_ref": ref})
         filed = feedback_service.file_complaint(session, actor=actor, data=data)
     except (DomainError, ValidationError) as error:
         session.rollback()

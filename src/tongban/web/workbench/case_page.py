@@ -18,7 +18,7 @@ from tongban.catalog.schemas import ItemRead
 from tongban.deps import SessionDep
 from tongban.errors import DomainError
 from tongban.privacy import service as privacy_service
-from tongban.web import forms, i18n
+from tongban.web import confirm, forms, i18n
 from tongban.web.auth import Staff
 from tongban.web.csrf import CsrfForm
 from tongban.web.rendering import error_message, flash, redirect, render
@@ -190,6 +190,18 @@ def case_action(
     request: Request, case_no: str, session: SessionDep, actor: Staff, form: CsrfForm
 ) -> Response:
     gettext = i18n.gettext_for(request)
+    if consequence := confirm.consequence_of(form):
+        if confirm.missing_reason(form, consequence):
+            flash(request, gettext("请填写理由。"), "error")
+            return redirect(f"/workbench/cases/{case_no}")
+        return confirm.confirmation_page(
+            request,
+            actor=actor,
+            consequence=consequence,
+            form=form,
+            case_url=f"/workbench/cases/{case_no}",
+            case_no=case_no,
+        )
     action = action_from_form(form)
     try:
         case = cases_service.act(session, actor=actor, case_no=case_no, action=action)
