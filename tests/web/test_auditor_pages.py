@@ -137,3 +137,48 @@ def test_auditor_pages_in_english(web: TestClient, bulk_reading: None) -> None:
         assert expected in alerts, expected
     assert "Log verification" in web.get("/audit/status").text
     assert "Access history of an account" in web.get("/audit/accounts/clerk").text
+
+
+def test_an_accounts_history_names_fields_objects_and_results_in_chinese(
+    web: TestClient, demo_db: str
+) -> None:
+    with transaction(demo_db) as s:
+        clerk = access_service.actor_by_username(s, "clerk")
+        audit_service.record_many(
+            s,
+            actor=clerk,
+            accesses=[
+                Access(
+                    action="read",
+                    subject_kind="case",
+                    subject_ref="640425-20261203-000001",
+                    fields=("case.applicant_name", "form.enterprise_name"),
+                ),
+                Access(action="export", subject_kind="cases", result="refused"),
+                Access(action="catalog.item.save", subject_kind="item", subject_ref="X1"),
+            ],
+        )
+    login(web, "auditor")
+    page = web.get("/audit/accounts/clerk").text
+    table = page.split("<table", 1)[1]
+    for words in (
+        "申请人姓名/名称",
+        "申请表填写的内容",
+        "办件 640425-20261203-000001",
+        "办件清单",
+        "已拒绝",
+        "成功",
+        "事项管理",
+        "服务事项 X1",
+    ):
+        assert words in table, words
+    for code in (
+        "case.applicant_name",
+        "form.enterprise_name",
+        ">ok<",
+        ">refused<",
+        ">case ",
+        "catalog.item.save<",
+    ):
+        assert code not in table, code
+    assert 'data-action="catalog.item.save"' in table  # the code stays in the markup

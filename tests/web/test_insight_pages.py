@@ -34,7 +34,7 @@ def test_the_admin_sees_the_ranking_and_the_process_map(web: TestClient, item_co
     assert svg, "no process map"
     for step in ("提交申请", "受理", "部门审查通过", "作出决定", "办结"):
         assert f">{step}</text>" in svg.group(0), step
-    assert "6 · " in svg.group(0)  # every case took each edge once
+    assert "6 次 · " in svg.group(0)  # every case took each edge once
     assert "环节之间的流转" in mapped
 
 
@@ -80,4 +80,4 @@ def test_a_loop_back_is_drawn_on_the_left() -> None:
     assert svg.count("<rect") == 4
     paths = re.findall(r'<path d="M(\d+),', svg)
     assert sorted(set(paths)) == ["260", "460"]  # forward arcs on the right, the loop left
-    assert ">4 · 8.0h</text>" in svg and ">10 · 24.0h</text>" in svg
+    assert ">4 次 · 8.0 小时</text>" in svg and ">10 次 · 24.0 小时</text>" in svg

@@ -60,6 +60,67 @@ PURPOSE_LABELS_ZH = {
     "audit": "安全审计",
 }
 
+# Privileged actions are recorded under dotted codes (catalog.item.save, exchange.peer.trust
+# …); the auditor's pages name them by their family, the code stays in the markup.
+ACTION_FAMILY_LABELS_ZH = {
+    "catalog.": "事项管理",
+    "exchange.": "数据共享管理",
+    "feedback.": "诉求与评价办理",
+    "users.": "账号管理",
+    "workdays.": "工作日历维护",
+    "alert_": "处理访问告警",
+    "key.": "密钥管理",
+    "keys.": "密钥管理",
+    "consent.": "数据共享授权",
+    "verify": "校验访问日志",
+}
+SUBJECT_KIND_LABELS_ZH = {
+    "case": "办件",
+    "cases": "办件清单",
+    "upload": "申请材料",
+    "document": "文书",
+    "complaint": "诉求",
+    "follow_up": "整改",
+    "rating": "评价",
+    "user": "账号",
+    "item": "服务事项",
+    "calendar": "工作日历",
+    "key": "密钥",
+    "notification": "消息",
+    "consent": "数据共享授权",
+    "exchange": "数据共享核验",
+    "provider": "数据提供方",
+    "authorization": "共享授权",
+    "peer": "互信节点",
+    "alert": "访问告警",
+    "audit_log": "访问日志",
+    "account_history": "账号访问记录",
+}
+RESULT_LABELS_ZH = {
+    "ok": "成功",
+    "denied": "被拒绝",
+    "refused": "已拒绝",
+    "unavailable": "数据源不可用",
+}
+
+
+def action_label(action: str) -> str:
+    if action in ACTION_LABELS_ZH:
+        return ACTION_LABELS_ZH[action]
+    for prefix, label in ACTION_FAMILY_LABELS_ZH.items():
+        if action.startswith(prefix):
+            return label
+    return "其他操作"
+
+
+def subject_kind_label(kind: str) -> str:
+    return SUBJECT_KIND_LABELS_ZH.get(kind, "其他对象")
+
+
+def result_label(result: str) -> str:
+    return RESULT_LABELS_ZH.get(result, "其他结果")
+
+
 OPEN = "open"
 ACKNOWLEDGED = "acknowledged"
 CLOSED = "closed"

@@ -104,6 +104,7 @@ def _as_seen_by_subject(
 
 
 FORM_FIELDS_LABEL_ZH = "申请表填写的内容"
+CLAIM_LABEL_ZH = "共享核验结果"
 
 
 def field_labels(fields: Sequence[str]) -> list[str]:
@@ -122,7 +123,7 @@ def _field_label(name: str) -> str:
     if name in known:
         return known[name].label
     if name.startswith("claim:"):
-        return f"核验：{name.removeprefix('claim:')}"
+        return CLAIM_LABEL_ZH  # a yes/no answer from another department, never the data
     if name.startswith("DE"):
         try:
             return load_registry().element(name).name

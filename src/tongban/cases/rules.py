@@ -131,6 +131,7 @@ ACTION_LABELS: dict[str, str] = {
     A.RECEIVE_ELECTRONIC: "电子送达（申请人已下载决定书，送达回证）",
     A.WITHDRAW: "撤回申请",
     "recompute_deadline": "重算办理时限",
+    "verify": "共享数据核验（免提交）",  # an event only (cases.verification.EVENT_ACTION)
 }
 TASK_STATE_LABELS = {
     "pending": "办理中",

@@ -232,8 +232,6 @@ def detail(
 
 
 def _action_label(action: str) -> str:
-    if action == verification.EVENT_ACTION:
-        return verification.EVENT_LABEL
     return rules.ACTION_LABELS.get(action, action)
 
 

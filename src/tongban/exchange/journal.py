@@ -24,6 +24,8 @@ RESPONSE_ACTION = "exchange"  # the audit log's word for data received through e
 PURPOSE_CODE = "exchange"
 BASES = {"law": "法律法规", "consent": "本人同意"}
 RESULTS = {"answered": "ok", "refused": "denied", "unavailable": "unavailable"}
+# The log's text is read by auditors on Chinese pages (the status code is in ``result``).
+STATUS_ZH = {"answered": "已应答", "refused": "拒绝提供", "unavailable": "数据源不可用"}
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def write(session: Session, *, actor: Actor | None, journal: Journal, at: dateti
                 person_ref=subject,
                 fields=fields,
                 purpose_code=PURPOSE_CODE,
-                purpose_text=f"{about}；应答 {response.status}{error}；"
+                purpose_text=f"{about}；应答 {STATUS_ZH[response.status]}{error}；"
                 f"应答 sha256:{journal.response_hash}",
                 result=RESULTS[response.status],
                 related=journal.related,

@@ -57,9 +57,13 @@ class Chart:
 
 
 def figure(value: float | None) -> str:
-    """A figure as printed: thousands separated, at most two decimals, n.a. for none."""
+    """A figure as printed: thousands separated, at most two decimals, a dash for none.
+
+    The dash reads the same in Chinese and English pages and in the Chinese report; the
+    page or report says in words what it means (无数据 / no data).
+    """
     if value is None:
-        return "n.a."
+        return "—"
     return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 

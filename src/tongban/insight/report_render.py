@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tongban.insight.charts import figure, indicator_charts
 from tongban.insight.report import Report
+from tongban.kit.clock import beijing_text
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates" / "report"
 
@@ -22,6 +23,7 @@ def _environment() -> Environment:
         loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"])
     )
     environment.filters["figure"] = figure
+    environment.filters["dt"] = beijing_text
     return environment
 
 

@@ -6,7 +6,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,12 +13,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from tongban.cases.rules import ACTION_LABELS, STATE_LABELS, TASK_STATE_LABELS
 from tongban.errors import DomainError
+from tongban.kit.clock import beijing_text, deadline_text
 from tongban.web import elder, i18n, labels
 from tongban.web.csrf import FIELD as CSRF_FIELD
 from tongban.web.csrf import csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-DISPLAY_TZ = ZoneInfo("Asia/Shanghai")
 _FLASH_KEY = "flash"
 # Clock status → CSS class; the page always prints the text label next to the colour.
 CLOCK_CLASSES = {
@@ -33,11 +32,7 @@ CLOCK_CLASSES = {
 
 
 def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    if value is None:
-        return ""
-    if value.tzinfo is None:  # stored values are UTC; a naive one is never local time
-        value = value.replace(tzinfo=ZoneInfo("UTC"))
-    return value.astimezone(DISPLAY_TZ).strftime(fmt)
+    return beijing_text(value, fmt)
 
 
 def format_date(value: date | None) -> str:
@@ -70,7 +65,13 @@ def _environment() -> Environment:
         task_labels=TASK_STATE_LABELS,
         action_labels=ACTION_LABELS,
     )
-    env.filters.update(dt=format_datetime, d=format_date, yuan=format_yuan, clock_class=clock_class)
+    env.filters.update(
+        dt=format_datetime,
+        due=deadline_text,
+        d=format_date,
+        yuan=format_yuan,
+        clock_class=clock_class,
+    )
     return env
 
 
@@ -156,9 +157,7 @@ def render_error(request: Request, error: DomainError) -> Response:
         {
             "error": error,
             "message": error_message(request, error),
-            "other_message": error.message_zh
-            if getattr(request.state, "locale", "") == "en"
-            else error.message_en,
+            "other_message": error.message_zh,
         },
         status=error.status,
     )

@@ -59,7 +59,7 @@ def offer(session: Session, actor: Actor, item_codes: list[str], gettext: Gettex
                     gettext(
                         "%(id)s · 委托有效期至 %(until)s",
                         id=given.principal_id_masked,
-                        until=f"{given.valid_until:%Y-%m-%d}",
+                        until=given.valid_until.strftime("%Y-%m-%d"),
                     ),
                 )
             )

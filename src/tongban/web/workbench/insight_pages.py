@@ -114,13 +114,15 @@ def process_svg(graph: ProcessMap, gettext: Gettext) -> Markup:
         mid_y = (y1 + y2) / 2
         text_x = x + bend * 0.78 + (4 if forward else -4)
         anchor = "start" if forward else "end"
+        hours = f"{edge.median_h:.1f}"
+        edge_label = gettext("%(n)s 次 · %(h)s 小时", n=edge.n, h=hours)
         parts.append(
             f'<path d="M{x},{y1} C{x + bend:.0f},{y1} {x + bend:.0f},{y2} {x},{y2}" '
             f'fill="none" stroke="#5470a0" stroke-opacity="0.7" stroke-width="{width:.1f}">'
             f"<title>{escape(gettext('%(n)s 次，中位 %(h)s 小时', n=edge.n, h=edge.median_h))}"
             f"</title></path>"
             f'<text x="{text_x:.0f}" y="{mid_y:.0f}" font-size="11" text-anchor="{anchor}" '
-            f'fill="#333">{edge.n} · {edge.median_h:.1f}h</text>'
+            f'fill="#333">{escape(edge_label)}</text>'
         )
     for node in order:
         starts, ends = graph.starts.get(node, 0), graph.ends.get(node, 0)
