@@ -30,6 +30,7 @@ from tongban.kit.text import (
     has_forbidden_character,
     text_error,
 )
+from tongban.ops.wiring import install as install_operations
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
@@ -322,4 +323,5 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ClientAddress)
+    install_operations(app)  # probes, metrics, request ids (docs/operations.md)
     return app

@@ -27,6 +27,7 @@ app.add_typer(workdays_app, name="workdays")
 def _register_domains() -> None:
     from tongban.audit.cli import app as audit_app
     from tongban.exchange.cli import app as exchange_app
+    from tongban.ops.cli import register as register_operations
     from tongban.privacy.cli import app as privacy_app
     from tongban.privacy.keys_cli import app as keys_app
 
@@ -34,6 +35,7 @@ def _register_domains() -> None:
     app.add_typer(keys_app, name="keys", help="Encryption keys (密钥管理)")
     app.add_typer(audit_app, name="audit", help="Tamper-evident access log (访问日志存证)")
     app.add_typer(exchange_app, name="exchange", help="Data exchange (数据共享交换)")
+    register_operations(app)  # tongban backup, tongban restore
 
 
 _register_domains()
