@@ -26,7 +26,7 @@ def test_create_and_authenticate(demo_session: Session) -> None:
     assert user.region_code == "640425"  # defaults to the center
     actor = service.authenticate(demo_session, username="w1", password="Window2026")
     assert actor.role == Role.CLERK
-    token = service.issue_token(actor)
+    token = service.issue_token(demo_session, actor)
     assert service.actor_from_token(demo_session, token) == actor
     with pytest.raises(DomainError) as caught:
         service.authenticate(demo_session, username="w1", password="wrong-pass1")

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from tongban.access import accounts, delegations, enterprises, identity
 from tongban.access.dependencies import CurrentActor, require
@@ -84,12 +85,12 @@ def register(body: RegisterRequest, session: SessionDep) -> TokenResponse:
     actor = accounts.register(
         session, proof=body.phone_proof, password=body.password, email=body.email
     )
-    return _token(actor)
+    return _token(session, actor)
 
 
-def _token(actor: Actor) -> TokenResponse:
+def _token(session: Session, actor: Actor) -> TokenResponse:
     return TokenResponse(
-        access_token=issue_token(actor),
+        access_token=issue_token(session, actor),
         expires_in=get_settings().token_ttl_seconds,
         role=actor.role.value,
     )

@@ -237,9 +237,12 @@ def change_password(session: Session, *, actor: Actor, old: str, new: str) -> No
 
 def sign_out_everywhere(session: Session, *, actor: Actor) -> None:
     """Every session and API token of the account stops working (including this one)."""
+    from tongban.access import sessions
+
     user: User | None = repository.by_id(session, actor.user_id)
     if user is not None:
         user.session_epoch += 1
+        sessions.revoke_all(session, user_id=user.id, reason="everywhere")
         session.flush()
 
 

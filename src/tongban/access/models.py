@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tongban.db import Base, IdMixin, TimestampMixin, UTCDateTime, utcnow
@@ -34,6 +43,28 @@ class User(IdMixin, TimestampMixin, Base):
     # Raised by "sign out everywhere" and a password change: older sessions and
     # tokens carry a smaller number and stop working.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class UserSession(Base):
+    """One signed-in browser (kind ``cookie``) or one API token (kind ``token``).
+
+    The signed cookie or token carries only this id; the row decides. Every app server
+    reads the same row, so a revocation (logout, password change, an admin) holds
+    everywhere at once.
+    """
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_live", "user_id", "revoked_at"),)
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # cookie | token
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # logout | password | everywhere | admin
+    revoked_reason: Mapped[str | None] = mapped_column(String(24))
 
 
 class LoginThrottle(Base):

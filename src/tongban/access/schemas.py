@@ -25,6 +25,11 @@ class TokenResponse(BaseModel):
     role: str
 
 
+class SessionsEnded(BaseModel):
+    username: str
+    ended: int  # live sessions and tokens that were ended
+
+
 class UserRead(BaseModel):
     id: int
     username: str

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from tongban.access import repository
+from tongban.access import login_limits, repository, sessions
 from tongban.access.filing import Declared, Filing, filing_for
 from tongban.access.models import User
 from tongban.access.rules import (
@@ -24,7 +23,6 @@ from tongban.access.rules import (
 )
 from tongban.config import get_settings
 from tongban.errors import Conflict, DomainError, Invalid
-from tongban.kit.clock import now
 from tongban.kit.ids import is_valid_id_number, normalize_id_number
 from tongban.privacy.crypto import blind_index, person_ref
 from tongban.regions import service as regions_service
@@ -165,13 +163,45 @@ def _checked_email(text: str) -> str | None:
 
 
 def set_password(session: Session, user: User, password: str) -> None:
-    """A new password: the lock on the account lifts and every older session ends."""
+    """A new password: the lock on the account lifts and every session and token ends."""
     user.password_hash = _hasher.hash(password)
     user.session_epoch += 1
-    for name in {user.username, user.phone or ""} - {""}:
-        if (row := repository.throttle(session, blind_index(name, domain="login"))) is not None:
-            row.failures, row.first_failed_at, row.locked_until = 0, None, None
+    sessions.revoke_all(session, user_id=user.id, reason="password")
+    for name in {f"uid:{user.id}", user.username, user.phone or ""} - {""}:
+        login_limits.clear_account(session, login_limits.account_ref(name))
     session.flush()
+
+
+def unlock(session: Session, *, actor: Actor, username: str) -> None:
+    """An admin lifts the failed sign-in lock of an account, from every address (audited)."""
+    user = _user_named(session, username)
+    login_limits.clear_account(session, login_limits.account_ref(f"uid:{user.id}"))
+    from tongban.audit import service as audit_service
+
+    audit_service.record_action(
+        session, actor=actor, action="users.unlock", subject_kind="user", subject_ref=username
+    )
+
+
+def end_sessions(session: Session, *, actor: Actor, username: str) -> int:
+    """An admin ends every session and token of an account (audited); returns how many."""
+    user = _user_named(session, username)
+    ended = sessions.revoke_all(session, user_id=user.id, reason="admin")
+    from tongban.audit import service as audit_service
+
+    audit_service.record_action(
+        session, actor=actor, action="users.end_sessions", subject_kind="user", subject_ref=username
+    )
+    return ended
+
+
+def _user_named(session: Session, username: str) -> User:
+    user = repository.by_username(session, username)
+    if user is None:
+        raise DomainError(
+            "user_not_found", f"用户不存在：{username}", f"No such user: {username}", status=404
+        )
+    return user
 
 
 def password_matches(user: User, password: str) -> bool:
@@ -181,55 +211,48 @@ def password_matches(user: User, password: str) -> bool:
         return False
 
 
-def authenticate(session: Session, *, username: str, password: str) -> Actor:
-    """Check the password; repeated failures lock the username for a while.
+def authenticate(session: Session, *, username: str, password: str, address: str = "") -> Actor:
+    """Check the password, within the failed sign-in limits (``login_limits``).
 
-    The failure counter is written in the caller's transaction: the login
-    endpoints render the error instead of raising, so it is committed.
+    The attempt is counted before the hash is checked, in a transaction of its own that
+    commits at once (see ``_counting``): parallel attempts see each other's counts, and a
+    refusal stays counted whatever the caller's transaction does.
     """
-    # Keyed by a blind index: people type their identity number as a user name,
-    # and a failed attempt must not leave it in the database in plain.
-    key = blind_index(username, domain="login")
-    _check_not_locked(session, key)
-    try:
-        actor = _verify(session, username, password)
-    except DomainError:
-        _record_failure(session, key)
-        raise
-    if (row := repository.throttle(session, key)) is not None:
-        row.failures, row.first_failed_at, row.locked_until = 0, None, None
+    with _counting(session) as counter:
+        user = _account(counter, username)
+        # Keyed by the account when there is one (its user name, phone and identity
+        # number share one budget), else by a blind index of the typed name.
+        found = login_limits.keys(f"uid:{user.id}" if user else username, address)
+        login_limits.reserve(counter, found)
+    actor = _verify(session, username, password)
+    with _counting(session) as counter:
+        login_limits.succeeded(counter, found)
     return actor
 
 
-def _check_not_locked(session: Session, username: str) -> None:
-    row = repository.throttle(session, username)
-    if row is None or row.locked_until is None or row.locked_until <= now():
+@contextlib.contextmanager
+def _counting(session: Session) -> Iterator[Session]:
+    """A short transaction of its own for the counters, committed before the hash check.
+
+    On SQLite a second connection would wait on the caller's own write lock when the
+    caller's transaction is already open; there every writer is serialized by the
+    database anyway, so the counters go into the caller's transaction (the sign-in
+    endpoints answer a refusal without rolling back, so it is committed).
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "sqlite" and session.in_transaction():
+        yield session
+        session.flush()
         return
-    seconds = max(1, math.ceil((row.locked_until - now()).total_seconds()))
-    minutes = math.ceil(seconds / 60)
-    raise DomainError(
-        "account_locked",
-        f"登录失败次数过多，账号已临时锁定，请 {minutes} 分钟后再试。",
-        f"Too many failed sign-ins; try again in {minutes} minutes.",
-        status=429,
-        details={"retry_after_seconds": seconds},
-    )
-
-
-def _record_failure(session: Session, username: str) -> None:
-    settings = get_settings()
-    row = repository.throttle(session, username) or repository.add_throttle(session, username)
-    moment = now()
-    window_open = row.first_failed_at is not None and (
-        (moment - row.first_failed_at).total_seconds() < settings.login_window_seconds
-    )
-    if not window_open:
-        row.failures, row.first_failed_at = 0, moment
-    row.failures += 1
-    if row.failures >= settings.login_max_failures:
-        row.locked_until = moment + timedelta(seconds=settings.login_lockout_seconds)
-        row.failures, row.first_failed_at = 0, None
-    session.flush()
+    own = Session(bind=bind)
+    try:
+        yield own
+        own.commit()
+    except BaseException:
+        own.commit()  # a refusal still counted the attempt
+        raise
+    finally:
+        own.close()
 
 
 def _account(session: Session, login: str) -> User | None:
@@ -344,18 +367,47 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(get_settings().resolved_secret_key(), salt="tongban-api-token")
 
 
-def issue_token(actor: Actor) -> str:
-    return _serializer().dumps({"uid": actor.user_id, "e": actor.session_epoch})
+def issue_token(session: Session, actor: Actor) -> str:
+    """A bearer token: the signed id of a new server-side session of kind ``token``."""
+    return _serializer().dumps(
+        {"sid": sessions.start(session, user_id=actor.user_id, kind="token")}
+    )
 
 
-def actor_from_token(session: Session, token: str) -> Actor:
+def _token_session_id(token: str) -> str:
     try:
         data = _serializer().loads(token, max_age=get_settings().token_ttl_seconds)
     except (SignatureExpired, BadSignature):
         raise UNAUTHENTICATED from None
-    if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
+    if not isinstance(data, dict) or not isinstance(data.get("sid"), str):
+        raise UNAUTHENTICATED  # a token from before session records: sign in again
+    return str(data["sid"])
+
+
+def actor_from_token(session: Session, token: str) -> Actor:
+    user = sessions.live_user(session, _token_session_id(token), kind="token")
+    if user is None:
         raise UNAUTHENTICATED
-    actor = actor_by_id(session, data["uid"], int(data.get("e", 0)))
-    if actor is None:
-        raise UNAUTHENTICATED
-    return actor
+    return actor_for(user)
+
+
+def revoke_token(session: Session, token: str) -> None:
+    """Logout for API clients: the token stops working on every server."""
+    sessions.revoke(session, _token_session_id(token), reason="logout")
+
+
+def start_cookie_session(session: Session, actor: Actor) -> str:
+    return sessions.start(session, user_id=actor.user_id, kind="cookie")
+
+
+def actor_from_cookie_session(session: Session, session_id: object) -> Actor | None:
+    """The actor of a browser session (the id the signed cookie carries), if it stands."""
+    if not isinstance(session_id, str):
+        return None
+    user = sessions.live_user(session, session_id, kind="cookie")
+    return actor_for(user) if user is not None else None
+
+
+def end_cookie_session(session: Session, session_id: object) -> None:
+    if isinstance(session_id, str) and session_id:
+        sessions.revoke(session, session_id, reason="logout")

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from tongban.access import service as access_service
 from tongban.access.dependencies import OptionalActor
@@ -77,23 +78,40 @@ def login(request: Request, session: SessionDep, form: CsrfForm) -> Response:
     password = str(form.get("password") or "")
     target = safe_next(str(form.get("next") or ""))
     try:
-        actor = access_service.authenticate(session, username=username, password=password)
+        actor = access_service.authenticate(
+            session, username=username, password=password, address=client_address(request)
+        )
     except DomainError as error:
         context = {"error": error_message(request, error), "username": username, "next": target}
         return render(request, "login.html", context, status=error.status)
-    start_session(request, actor)
+    start_session(request, session, actor)
     return redirect(target or HOME_BY_ROLE[actor.role])
 
 
-def start_session(request: Request, actor: Actor) -> None:
-    """A new session on sign-in: nothing from before it (a planted id, an old flash) survives."""
+def client_address(request: Request) -> str:
+    """The client's address; behind the reverse proxy, uvicorn's proxy-headers support
+    (``tongban serve``, trusted proxies only) has already put the real client here."""
+    return request.client.host if request.client else ""
+
+
+def start_session(request: Request, session: Session, actor: Actor) -> None:
+    """A new session on sign-in: nothing from before it (a planted id, an old flash) survives.
+
+    The cookie carries only the id of a server-side session record (access.sessions).
+    """
+    end_session(request, session)
     request.session.clear()
-    request.session["uid"] = actor.user_id
-    request.session["epoch"] = actor.session_epoch
+    request.session["sid"] = access_service.start_cookie_session(session, actor)
     rotate_csrf_token(request)
 
 
-@router.post("/logout")
-def logout(request: Request, form: CsrfForm) -> Response:
+def end_session(request: Request, session: Session) -> None:
+    """The browser's server-side session ends (on every app server) and the cookie empties."""
+    access_service.end_cookie_session(session, request.session.get("sid"))
     request.session.clear()
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep, form: CsrfForm) -> Response:
+    end_session(request, session)
     return redirect("/")

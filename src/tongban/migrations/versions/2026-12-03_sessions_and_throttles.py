@@ -41,9 +41,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_sessions")),
     )
     with op.batch_alter_table("user_sessions", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_user_sessions_user_live", ["user_id", "revoked_at"], unique=False
-        )
+        batch_op.create_index("ix_user_sessions_user_live", ["user_id", "revoked_at"], unique=False)
 
 
 def downgrade() -> None:

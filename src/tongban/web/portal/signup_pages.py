@@ -159,6 +159,6 @@ def _verify(
     if purpose == "reset":
         flash(request, gettext("密码已重置，所有设备上的登录已退出，请用新密码登录。"))
         return redirect("/login")
-    start_session(request, created)
+    start_session(request, session, created)
     flash(request, gettext("注册成功。请完成实名认证，即可网上办事。"))
     return redirect("/me/identity")
