@@ -130,8 +130,26 @@ def test_restore_checks_every_hash_before_writing(tmp_path: Path) -> None:
 
 def test_backup_refuses_a_directory_in_use(tmp_path: Path) -> None:
     env = {**os.environ, "TONGBAN_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"}
+    assert cli("db", "upgrade", env=env).returncode == 0
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "old").write_text("something")
     result = cli("backup", "--out", str(tmp_path / "out"), env=env)
     assert result.returncode == 2
     assert "backup_target_not_empty" in result.stderr
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_backup_of_a_never_migrated_database_says_so(backend: str, tmp_path: Path) -> None:
+    with fresh_database(backend, tmp_path, "never") as url:
+        result = cli(
+            "backup",
+            "--out",
+            str(tmp_path / "out"),
+            env={**os.environ, "TONGBAN_DATABASE_URL": url},
+        )
+    assert result.returncode == 2
+    assert "database_not_migrated" in result.stderr and "tongban db upgrade" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+    if backend == "sqlite":
+        assert not (tmp_path / "never.db").exists()

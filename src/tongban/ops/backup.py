@@ -61,7 +61,21 @@ def _prepare_out(out: Path) -> None:
     out.chmod(0o700)  # it holds every person's (encrypted) data
 
 
+def _require_migrated(database_url: str) -> None:
+    """A backup of a database that was never migrated (or is behind) could not be
+    restored by this version; say so instead of writing one."""
+    from tongban.db import migration_gap
+    from tongban.kit.cli import not_migrated
+
+    if dumps.kind(database_url) == "sqlite" and not dumps.sqlite_path(database_url).exists():
+        raise not_migrated()  # and do not create an empty file by looking
+    gap = migration_gap(database_url)
+    if gap is not None:
+        raise not_migrated(gap)
+
+
 def backup(settings: Settings, database_url: str, out: Path) -> Manifest:
+    _require_migrated(database_url)
     _prepare_out(out)
     kind = dumps.kind(database_url)
     dump = dumps.dump_sqlite if kind == "sqlite" else dumps.dump_postgresql

@@ -13,12 +13,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from sqlalchemy import text
 
 from tongban.config import Settings
-from tongban.db import get_engine, migration_gap
+from tongban.db import alembic_config, get_engine
 
 
 class ProbeFailed(Exception):
@@ -55,10 +56,29 @@ def _database(url: str) -> str:
     return "reachable"
 
 
+@lru_cache(maxsize=1)
+def _code_heads() -> frozenset[str]:
+    """The newest migrations this code ships (read once: reading the scripts costs ~70 ms,
+    too much for a probe that load balancers call every few seconds)."""
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
 def _migrations(url: str) -> str:
-    gap = migration_gap(url)
-    if gap is not None:
-        raise ProbeFailed(f"missing {gap}: run tongban db upgrade")
+    # db.migration_gap's comparison, with the code's heads cached.
+    from alembic.runtime.migration import MigrationContext
+
+    with get_engine(url).connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if not current:
+        raise ProbeFailed("missing schema: run tongban db upgrade")
+    if current != _code_heads():
+        missing = sorted(_code_heads() - current)
+        if missing:
+            raise ProbeFailed(f"missing migrations {', '.join(missing)}: run tongban db upgrade")
+        ahead = ", ".join(sorted(current - _code_heads()))
+        raise ProbeFailed(f"database at {ahead}, newer than this release: deploy the new one")
     return "current"
 
 
