@@ -2,7 +2,7 @@
 each against raw SHA-256 over the same canonical entry bytes in the same run.
 
 Run: .venv/bin/python bench/audit.py [--entries 1000000] [--append 20000] [--reads 2000]
-     [--db sqlite|postgresql] [--only append|reads|verify]
+     [--day 10000] [--db sqlite|postgresql] [--only append|reads|verify|day]
 
 (a) Appends. ``--append`` entries are written through ``audit.service.record_many``
 in transactions of 1, 100 and 1000 entries (batch 1 writes a twentieth as many:
@@ -15,7 +15,9 @@ with one SHA-256 each — the least any hash-chained log must do — and their r
 with the same canonical/leaf/MAC functions as ``record_many``, inserted with
 executemany, a signed checkpoint every 1000 entries in the database and the
 witness file, head consistent), then ``audit.verify.verify`` checks all of it.
-Printed: build time, verify time, entries/s, the SHA-256 rate over the same
+Printed: build time, verify time, entries/s, the time merely to read the same rows
+in Python (same snapshot, cursor and batches; the floor) and verify's ratio to it
+(target: at most 3), the SHA-256 rate over the same
 canonical bytes (timed while building), their ratio, and the peak resident
 memory during verify (VmHWM, reset just before), to show it is bounded.
 
@@ -23,6 +25,12 @@ memory during verify (VmHWM, reset just before), to show it is bounded.
 ``cases.service.get_case``, each in its own committed transaction as a request
 would, within working hours: load, mask, one audit entry (head lock, leaf, MAC,
 misuse rules) and the durable commit. Printed: reads/s and ms per read.
+
+(d) A read's cost against the account's day. A clerk's single-entry reads (each its
+own committed transaction, persons from a pool of 150 so that no rule fires) are
+timed first with no earlier entry that day, then again after ``--day`` (10,000) more
+of the clerk's reads that day were appended. The misuse rules read per-account
+counters kept on append, not the log, so the ratio (late / first) should be near 1.
 """
 
 from __future__ import annotations
@@ -187,7 +195,8 @@ def build_log(url: str, total: int, witness: Path) -> tuple[float, float, int]:
     signer, key = signing.signing_keys().current, service.mac_key()
     frontier: list[bytes] = []
     marks: list[dict[str, Any]] = []
-    origin, hashing, size = "", 0.0, 0
+    # The log id, as the first append draws it (audit_head.log_id names the log).
+    origin, hashing, size = uuid.uuid4().hex, 0.0, 0
     started = time.perf_counter()
     with get_engine(url).begin() as conn:
         for first in range(1, total + 1, CHUNK):
@@ -198,7 +207,6 @@ def build_log(url: str, total: int, witness: Path) -> tuple[float, float, int]:
                 leaf = merkle.leaf_hash(payload)
                 row["leaf_hash"] = leaf.hex()
                 row["mac"] = service.entry_mac(row["leaf_hash"], key)
-                origin = origin or row["leaf_hash"]
                 merkle.append_leaf(frontier, seq - 1, leaf)
                 if seq % CHECKPOINT_EVERY == 0 or seq == total:
                     root = merkle.root_from_frontier(frontier).hex()
@@ -223,6 +231,7 @@ def build_log(url: str, total: int, witness: Path) -> tuple[float, float, int]:
         conn.execute(
             insert(AuditHead.__table__).values(
                 id=1,
+                log_id=origin,
                 tree_size=total,
                 frontier=[node.hex() for node in frontier],
                 last_checkpoint_size=marks[-1]["tree_size"],
@@ -248,12 +257,26 @@ def _peak_rss_reset() -> Callable[[], int]:
     return read
 
 
+def read_floor(url: str) -> float:
+    """Seconds to merely read every entry's columns in seq order, in Python, the way
+    verify reads them (same snapshot, same cursor, same batches), doing nothing else."""
+    from tongban.audit import repository
+    from tongban.audit.verify import COLUMNS, _snapshot
+
+    started = time.perf_counter()
+    with _snapshot(url) as session:
+        for _row in repository.stream_entry_values(session, COLUMNS):
+            pass
+    return time.perf_counter() - started
+
+
 def bench_verify(url: str, total: int, witness: Path) -> None:
     from tongban.audit.verify import verify
     from tongban.db import get_engine
 
     build, hashing, size = build_log(url, total, witness)
     get_engine(url).dispose()
+    floor = read_floor(url)
     peak = _peak_rss_reset()
     report = verify(url, witness_file=witness)
     if not report.ok:
@@ -266,6 +289,8 @@ def bench_verify(url: str, total: int, witness: Path) -> None:
     )
     print(f"  build (same leaf/MAC functions, executemany): {build:8.1f} s")
     print(f"  verify:                  {report.seconds:8.1f} s  {ours:>10.0f} entries/s")
+    print(f"  read the same rows only: {floor:8.1f} s  {total / floor:>10.0f} entries/s")
+    print(f"  ratio verify / read-only floor: {report.seconds / floor:.2f} (target <= 3)")
     print(f"  raw SHA-256, same bytes: {hashing:8.1f} s  {raw:>10.0f} entries/s")
     print(f"  ratio verify/raw SHA-256: {ours / raw:.3g}")
     print(f"  peak resident memory during verify: {peak()} MiB")
@@ -317,14 +342,53 @@ def bench_reads(url: str, total: int) -> None:
     print(f"  {total / seconds:8.0f} reads/s   {seconds / total * 1000:6.2f} ms per read")
 
 
+# -- (d) a read's cost against how much the account read that day ------------------------
+
+
+def bench_day(url: str, day_reads: int, sample: int = 300) -> None:
+    from tongban.access.rules import Actor, Role
+    from tongban.audit import service
+    from tongban.db import transaction, upgrade
+    from tongban.kit.clock import frozen
+
+    upgrade(url)
+    clerk = Actor(7002, "clerk_day", Role.CLERK, "窗口人员", region_code="640425")
+    pool = accesses(150, 0)
+
+    def reads(count: int, first: int) -> float:
+        started = time.perf_counter()
+        for i in range(first, first + count):
+            with transaction(url) as session:
+                service.record_many(session, actor=clerk, accesses=[pool[i % len(pool)]])
+        return (time.perf_counter() - started) / count
+
+    with frozen(START + timedelta(hours=1)):  # Monday 09:30 in Beijing: working hours
+        with transaction(url) as session:  # the log's first entry (head, log id) aside
+            service.record_many(session, actor=None, accesses=accesses(1, 10_000_000))
+        first = reads(sample, 0)
+        for done in range(sample, day_reads, 1000):
+            with transaction(url) as session:
+                batch = [pool[i % len(pool)] for i in range(done, min(day_reads, done + 1000))]
+                service.record_many(session, actor=clerk, accesses=batch)
+        late = reads(sample, day_reads)
+    print(f"(d) a clerk's single-entry read, {sample} timed at each point, the rules included")
+    print(f"  reads 1–{sample} of the day:        {first * 1000:7.2f} ms per read")
+    print(
+        f"  reads {day_reads:,}–{day_reads + sample:,} of the day: {late * 1000:7.2f} ms per read"
+    )
+    print(f"  ratio late / first: {late / first:.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--append", type=int, default=20_000)
     parser.add_argument("--reads", type=int, default=2000)
+    parser.add_argument("--day", type=int, default=10_000)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    parser.add_argument("--skip", choices=("append", "reads", "verify"), action="append")
-    parser.add_argument("--only", choices=("append", "reads", "verify"), default=None)
+    benches = ("append", "reads", "verify", "day")
+    parser.add_argument("--skip", choices=benches, action="append")
+    parser.add_argument("--only", choices=benches, default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -342,6 +406,7 @@ def main() -> int:
             ("append", lambda url: bench_appends(url, args.append)),
             ("reads", lambda url: bench_reads(url, args.reads)),
             ("verify", lambda url: bench_verify(url, args.entries, work / "witness-verify.jsonl")),
+            ("day", lambda url: bench_day(url, args.day)),
         ]
         for name, run in runs:
             if name in skipped or (args.only and name != args.only):

@@ -1,7 +1,6 @@
-"""The counting query is skipped while remembered upper bounds show no rule can be crossed.
-
-Alerts must come out exactly as if every append counted afresh: across committed
-requests, when another process appended for the same account, and after a rollback.
+"""The misuse rules' counters, kept on append: exact across committed requests, other
+processes appending for the same account, rollbacks and savepoints; the log is never
+read to evaluate a rule.
 """
 
 from __future__ import annotations
@@ -10,22 +9,28 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from itertools import product
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import event, select
 
 from tongban.access.rules import Actor, Role
-from tongban.audit import alerts
+from tongban.audit import alerts, counters
 from tongban.audit import service as audit_service
 from tongban.audit.models import AuditAlert
-from tongban.audit.rules import Counts, Thresholds, add_appended, window_findings, window_may_cross
+from tongban.audit.rules import day_start
 from tongban.audit.service import Access
 from tongban.db import get_engine, transaction
 from tongban.kit.clock import SHANGHAI, frozen
 
 FRIDAY_MORNING = datetime(2026, 11, 27, 10, 5, tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def beijing(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
 CLERK = Actor(7101, "clerk_bounds", Role.CLERK, "限界窗口", region_code="640425")
 
 
@@ -80,43 +85,81 @@ def bulk_alerts(url: str) -> list[int]:
         return [int(alert.details["count"]) for alert in found]
 
 
-def counting_queries(url: str) -> list[str]:
-    """Statements run from now on that count an account's activity (the query bounds spare)."""
+def log_scans(url: str) -> list[str]:
+    """Statements run from now on that read the log (the append itself only inserts)."""
     seen: list[str] = []
 
     def note(conn: object, cursor: object, statement: str, *args: object) -> None:
-        if "count(distinct" in statement.lower() and "audit_entries" in statement:
+        if "audit_entries" in statement and not statement.lstrip().upper().startswith("INSERT"):
             seen.append(statement)
 
     event.listen(get_engine(url), "before_cursor_execute", note)
     return seen
 
 
-def test_bounds_never_fall_below_the_counts_and_cross_where_the_rules_do() -> None:
-    rows = [
+def test_changes_count_distinct_persons_per_beijing_day() -> None:
+    latest: dict[str, datetime] = {}
+    totals: dict[tuple[str, datetime], int] = {}
+    reads_at = [
+        (beijing(2026, 11, 2, 9, 0), "a"),
+        (beijing(2026, 11, 2, 9, 50), "a"),  # same person, same day: once
+        (beijing(2026, 11, 2, 23, 30), "b"),
+        (beijing(2026, 11, 3, 0, 30), "b"),  # past midnight in Beijing: the next day
+        (beijing(2026, 11, 5, 9, 0), "c"),
+    ]
+    for at, person in reads_at:
+        row = {"action": "read", "person_ref": person, "result": "ok", "related": True}
+        delta, persons = counters.changes([row], latest, at=at, window_minutes=60)
+        for key, n in delta.items():
+            totals[key] = totals.get(key, 0) + n
+        latest.update(dict.fromkeys(persons, at))
+    per_day = [n for (name, _), n in sorted(totals.items()) if name == counters.PERSONS_DAY]
+    assert per_day == [2, 1, 1]
+    # "a", read again inside the window, left the 09:00 minute for 09:50: one person.
+    assert totals[counters.PERSONS, counters.minute_start(beijing(2026, 11, 2, 9, 0))] == 0
+    assert totals[counters.PERSONS, counters.minute_start(beijing(2026, 11, 2, 9, 50))] == 1
+
+
+def test_counters_keep_only_what_the_rules_count() -> None:
+    at = beijing(2026, 11, 27, 10, 5)
+    rows: list[dict[str, Any]] = [
         {"action": "read", "person_ref": "a", "result": "ok", "related": False},
         {"action": "read", "person_ref": "a", "result": "ok", "related": True},
         {"action": "unmask", "person_ref": "b", "result": "refused", "related": None},
         {"action": "read", "person_ref": None, "result": "ok", "related": False},
     ]
-    assert add_appended(Counts(1, 2, 3, 4), rows) == Counts(3, 3, 4, 6)
-    limits = Thresholds(bulk_persons=5, unrelated_reads=3, unmask_count=2)
-    for persons, unrelated, unmasks in product(range(8), range(5), range(4)):
-        counts = Counts(persons, unrelated, unmasks, persons)
-        findings = window_findings(counts, limits, FRIDAY_MORNING)
-        assert window_may_cross(counts, limits) == bool(findings)
+    delta, persons = counters.changes(rows, {}, at=at, window_minutes=60)
+    minute = counters.minute_start(at)
+    assert persons == ["a"]  # a refused unmask handed nothing out; no person, no read
+    assert delta == {
+        (counters.PERSONS, minute): 1,
+        (counters.UNRELATED, minute): 1,
+        (counters.UNMASKS, minute): 1,
+        (counters.PERSONS_DAY, day_start(at)): 1,
+    }
 
 
-def test_committed_requests_skip_the_count_until_the_threshold_could_be_crossed(
+def test_the_alert_fires_strictly_above_the_threshold_without_reading_the_log(
     demo_db: str,
 ) -> None:
-    append(demo_db, reads(0, 40))  # counted: nothing remembered yet
-    queries = counting_queries(demo_db)
-    for page in range(1, 5):
-        append(demo_db, reads(page * 40, 40))  # 200 persons by the end: not over
-    assert queries == [] and bulk_alerts(demo_db) == []
-    append(demo_db, reads(200, 1))  # could be over: counted, and it is
-    assert len(queries) == 1 and bulk_alerts(demo_db) == [201]
+    scans = log_scans(demo_db)
+    for page in range(5):
+        append(demo_db, reads(page * 40, 40))  # 200 persons: at the limit, not over
+    append(demo_db, reads(0, 200))  # the same 200 again: still 200 distinct persons
+    assert bulk_alerts(demo_db) == []
+    append(demo_db, reads(200, 1))
+    assert bulk_alerts(demo_db) == [201]
+    assert scans == []
+
+
+def test_persons_read_before_the_window_drop_out(demo_db: str) -> None:
+    append(demo_db, reads(0, 150))
+    with frozen(FRIDAY_MORNING + timedelta(minutes=62)), transaction(demo_db) as session:
+        audit_service.record_many(session, actor=CLERK, accesses=reads(150, 100))
+    assert bulk_alerts(demo_db) == []  # 100 persons in the window, 250 that day
+    with frozen(FRIDAY_MORNING + timedelta(minutes=63)), transaction(demo_db) as session:
+        audit_service.record_many(session, actor=CLERK, accesses=reads(0, 101))
+    assert bulk_alerts(demo_db) == [201]  # read again within the window: counted again
 
 
 def test_reads_appended_by_another_process_are_caught_up(demo_db: str) -> None:

@@ -132,17 +132,6 @@ def test_baseline_fires_strictly_above_the_limit_it_shows() -> None:
     assert rules.baseline_finding(50, 50.0, 10, AT) is None  # equal to the limit: quiet
 
 
-def test_daily_counts_are_distinct_persons_per_beijing_day() -> None:
-    reads = [
-        (beijing(2026, 11, 2, 9, 0), "a"),
-        (beijing(2026, 11, 2, 10, 0), "a"),  # same person, same day: once
-        (beijing(2026, 11, 2, 23, 30), "b"),
-        (beijing(2026, 11, 3, 0, 30), "b"),  # past midnight in Beijing: the next day
-        (beijing(2026, 11, 5, 9, 0), "c"),
-    ]
-    assert rules.daily_distinct_counts(reads) == [2, 1, 1]
-
-
 def test_day_start_is_midnight_in_beijing() -> None:
     start = rules.day_start(datetime(2026, 11, 26, 17, 0, tzinfo=UTC))  # 01:00 on the 27th
     assert start == beijing(2026, 11, 27, 0, 0)

@@ -1,26 +1,23 @@
 """Misuse alerts: evaluated right after every append, in the same transaction.
 
 ``audit.service.record_many`` calls ``evaluate`` with the rows it just wrote, so an
-alert exists the moment a threshold is crossed. The counting query (an indexed range
-scan of the reader's entries since the start of the day) runs only when the bounds
-this process remembers say a rule could be crossed (see "Remembered bounds" below);
-otherwise an append costs no query here but the calendar's revision check during
-working hours. The baseline history is read only once an account is past the floor,
-and then once per account and day.
+alert exists the moment a threshold is crossed. The counts come from per-account
+counters the append itself keeps (audit.counters), never from counting the log, so
+a read costs the same whatever the account read before it that day. The baseline
+history (a counter row per day) is read only once an account is past the floor,
+and then once per account and day per process.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from tongban.access.rules import Actor
-from tongban.audit import repository
+from tongban.audit import counters, repository
 from tongban.audit.models import AuditAlert
 from tongban.audit.rules import (
     BASELINE,
@@ -32,10 +29,8 @@ from tongban.audit.rules import (
     Counts,
     Finding,
     Thresholds,
-    add_appended,
     baseline_finding,
     baseline_limit,
-    daily_distinct_counts,
     day_start,
     export_finding,
     is_off_hours,
@@ -44,7 +39,6 @@ from tongban.audit.rules import (
     off_hours_finding,
     since,
     window_findings,
-    window_may_cross,
 )
 from tongban.config import get_settings
 from tongban.kit.clock import now
@@ -82,8 +76,9 @@ def evaluate(
 ) -> None:
     """Raise the alerts the rows just appended make due (none when nothing personal was read).
 
-    ``log_id`` (the head's, from ``record_many``) lets the process remember upper bounds
-    of the account's counts and skip the counting query while no rule can be crossed.
+    The rows are added to the account's counters (audit.counters) and the rules read
+    the counts from there: the same few statements for the 10,000th read of a day as
+    for the first. ``log_id`` is accepted for the callers' sake and not needed.
     """
     # Staff accounts are watched; applicants only ever reach records that name them.
     if actor is None or not actor.is_staff:
@@ -94,41 +89,17 @@ def evaluate(
         return
     limits = thresholds()
     at = max(row["at"] for row in rows)
-    bounds = _quiet_bounds(session, actor.user_id, rows, limits, at, log_id)
-    if bounds is None:
-        exact = _counts(session, actor.user_id, limits, at)
-        findings, remembered = window_findings(exact, limits, at), exact
-    else:  # no count-based rule can fire: only the off-hours rule is left to check
-        exact, findings, remembered = None, [], bounds
-    if log_id:
-        _remember(session, (log_id, actor.user_id), Tally(at, rows[-1]["seq"], remembered))
+    exact = counters.add(session, actor.user_id, rows, at=at, window_minutes=limits.window_minutes)
+    findings = window_findings(exact, limits, at)
     if reads:
         findings.extend(_day_findings(session, actor.user_id, exact, limits, at))
     for finding in findings:
         raise_alert(session, actor=actor, finding=finding, at=at)
 
 
-def _counts(session: Session, user_id: int, limits: Thresholds, at: datetime) -> Counts:
-    persons, unrelated, unmasks, today = repository.activity_counts(
-        session,
-        user_id=user_id,
-        read_actions=_READS,
-        unmask_action=UNMASK_ACTION,
-        window_start=since(at, limits.window_minutes),
-        day_start=day_start(at),
-    )
-    return Counts(
-        persons_in_window=persons,
-        unrelated_in_window=unrelated,
-        unmasks_in_window=unmasks,
-        persons_today=today,
-    )
-
-
 def _day_findings(
-    session: Session, user_id: int, counts: Counts | None, limits: Thresholds, at: datetime
+    session: Session, user_id: int, counts: Counts, limits: Thresholds, at: datetime
 ) -> list[Finding]:
-    """The day rules; ``counts`` None when bounds showed the baseline cannot be crossed."""
     findings = []
 
     def is_workday(day: date) -> bool:  # asked only within working hours
@@ -137,111 +108,12 @@ def _day_findings(
     if is_off_hours(at, limits.working_hours, is_workday):
         findings.append(off_hours_finding(at, limits.working_hours))
     # The limit is never below the floor: under it there is nothing to compare.
-    if counts is not None and counts.persons_today > limits.baseline_floor:
+    if counts.persons_today > limits.baseline_floor:
         limit, days = _baseline(session, user_id, limits, at)
         finding = baseline_finding(counts.persons_today, limit, days, at)
         if finding is not None:
             findings.append(finding)
     return findings
-
-
-# --- Remembered bounds: the counting query only when a rule could be crossed ----------
-#
-# After each append the process remembers, per (log, account), upper bounds of the
-# account's counts as of that log size. The next append adds its own rows and the
-# account's entries appended since by other processes (a primary-key range scan of
-# the entries it has not seen) — each entry adds at most one to each count, and a
-# sliding window only drops entries — so the bounds stay bounds. While they cannot
-# cross any rule, the exact counts could not either and the query is skipped; else
-# it runs and the exact counts are remembered. A tally made in a transaction is only
-# used by that transaction until it commits (a rolled-back one is forgotten), so no
-# other session ever builds on entries that were never committed.
-
-
-@dataclass(frozen=True)
-class Tally:
-    at: datetime  # of the last entry counted
-    log_size: int  # every entry up to this seq is counted
-    counts: Counts  # upper bounds
-
-
-_tallies: dict[tuple[str, int], Tally] = {}  # (log id, account) → tally of committed entries
-_PENDING_TALLIES = "tongban.audit.pending_tallies"
-_CATCH_UP_LIMIT = 2000  # unseen entries beyond which the counting query is as cheap
-
-
-def _quiet_bounds(
-    session: Session,
-    user_id: int,
-    rows: list[dict[str, Any]],
-    limits: Thresholds,
-    at: datetime,
-    log_id: str,
-) -> Counts | None:
-    """Upper bounds of the account's counts if they show no rule can be crossed, else None."""
-    if not log_id:
-        return None
-    key = (log_id, user_id)
-    held = session.info.get(_PENDING_TALLIES, {}).get(key) or _tallies.get(key)
-    size_before = rows[0]["seq"] - 1
-    if (
-        held is None
-        or not held.log_size <= size_before <= held.log_size + _CATCH_UP_LIMIT
-        or at < held.at
-        or local_day(at) != local_day(held.at)  # a new day: count it afresh
-    ):
-        return None
-    unseen: list[dict[str, Any]] = []
-    if size_before > held.log_size:
-        unseen = repository.account_entries_between(
-            session, user_id=user_id, after=held.log_size, up_to=size_before
-        )
-    bounds = add_appended(held.counts, [*unseen, *rows])
-    if window_may_cross(bounds, limits):
-        return None
-    return None if _baseline_may_cross(session, user_id, bounds, limits, at) else bounds
-
-
-def _baseline_may_cross(
-    session: Session, user_id: int, bounds: Counts, limits: Thresholds, at: datetime
-) -> bool:
-    if bounds.persons_today <= limits.baseline_floor:
-        return False
-    # Read once per account and day (as the rule itself would once past the floor).
-    limit, _ = _baseline(session, user_id, limits, at)
-    return limit is not None and bounds.persons_today > limit
-
-
-def _remember(session: Session, key: tuple[str, int], tally: Tally) -> None:
-    session.info.setdefault(_PENDING_TALLIES, {})[key] = tally
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_tallies(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint released: the outer one may still fail
-        return
-    pending = session.info.pop(_PENDING_TALLIES, None)
-    if not pending:
-        return
-    with _baselines_lock:
-        if len(_tallies) + len(pending) > _BASELINE_CACHE_SIZE:
-            _tallies.clear()
-        for key, tally in pending.items():
-            known = _tallies.get(key)
-            if known is None or known.log_size <= tally.log_size:
-                _tallies[key] = tally
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_tallies_on_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
-    # Any rollback, a savepoint's too, may have taken counted entries back.
-    session.info.pop(_PENDING_TALLIES, None)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _drop_tallies_at_end(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # closed without a commit (kept above if committed)
-        session.info.pop(_PENDING_TALLIES, None)
 
 
 def _baseline(
@@ -252,14 +124,10 @@ def _baseline(
     if cached is not None:
         return cached
     start = day_start(at)
-    history = repository.reads_between(
-        session,
-        user_id=user_id,
-        read_actions=_READS,
-        start=start - timedelta(days=limits.baseline_days),
-        end=start,
+    # The days' distinct persons, as counted on append (one counter row per day with reads).
+    daily = counters.daily_persons(
+        session, user_id, start - timedelta(days=limits.baseline_days), start
     )
-    daily = daily_distinct_counts(history)
     result = (baseline_limit(daily, limits), len(daily))
     with _baselines_lock:
         if len(_baselines) >= _BASELINE_CACHE_SIZE:
@@ -278,7 +146,7 @@ def forget_baselines() -> None:
     with _baselines_lock:
         _baselines.clear()
         _known_alerts.clear()
-        _tallies.clear()
+    counters.forget()
 
 
 # (database, rule, account, window) of day-rule alerts known to be stored: once an

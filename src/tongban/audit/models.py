@@ -105,3 +105,30 @@ class AuditVerification(IdMixin, Base):
     problem: Mapped[str] = mapped_column(Text, default="")
     first_bad_seq: Mapped[int | None] = mapped_column(Integer)
     seconds: Mapped[float] = mapped_column(default=0.0)
+
+
+class AuditCounter(Base):
+    """A misuse-rule counter of one account in one time bucket, kept up to date on append.
+
+    Minute buckets for the sliding-window rules (persons whose latest read falls in the
+    minute, unrelated reads, unmask requests) and day buckets for the persons read that
+    Beijing day, so that evaluating the rules sums a bounded number of rows instead of
+    counting the account's entries of the day.
+    """
+
+    __tablename__ = "audit_counters"
+
+    actor_user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    counter: Mapped[str] = mapped_column(String(16), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditReaderPerson(Base):
+    """When an account last read a person's data: makes "distinct persons" countable on append."""
+
+    __tablename__ = "audit_reader_persons"
+
+    actor_user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    person_ref: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_read_at: Mapped[datetime] = mapped_column(UTCDateTime)

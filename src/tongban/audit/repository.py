@@ -11,8 +11,6 @@ from sqlalchemy import (
     ColumnElement,
     Table,
     and_,
-    bindparam,
-    case,
     func,
     insert,
     or_,
@@ -160,6 +158,29 @@ def stream_entries(session: Session, columns: Sequence[str]) -> Iterator[Any]:
     return iter(session.execute(query.execution_options(yield_per=STREAM_BATCH)))
 
 
+def stream_entry_values(session: Session, columns: Sequence[str]) -> Iterator[Sequence[Any]]:
+    """Every entry's ``columns`` in seq order as the driver gives them, in batches.
+
+    For a whole-log pass (verification): no ORM rows and no type processing — a
+    datetime comes back as the driver's value (text on SQLite), JSON as text on
+    SQLite. The session's transaction (its snapshot) is used; on PostgreSQL through
+    a server-side (named) cursor, so memory stays flat for any size.
+    """
+    listed = ", ".join(columns)
+    sql = f"SELECT {listed} FROM {_ENTRIES.name} ORDER BY seq"  # names from HASHED_FIELDS
+    dbapi: Any = session.connection().connection.driver_connection
+    postgres = session.get_bind().dialect.name == "postgresql"
+    cursor = dbapi.cursor(name="tongban_audit_stream") if postgres else dbapi.cursor()
+    try:
+        if postgres:
+            cursor.itersize = STREAM_BATCH
+        cursor.execute(sql)
+        while batch := cursor.fetchmany(STREAM_BATCH):
+            yield from batch
+    finally:
+        cursor.close()
+
+
 def stream_leaf_hashes(session: Session, up_to: int) -> Iterator[str]:
     query = (
         select(AuditEntry.leaf_hash)
@@ -206,74 +227,6 @@ def _personal_read(read_actions: Sequence[str]) -> Any:
     )
 
 
-def _activity_counts_query(read_actions: tuple[str, ...], unmask_action: str) -> Any:
-    read = _personal_read(read_actions)
-    in_window = AuditEntry.at >= bindparam("window_start")
-    return select(
-        func.count(func.distinct(case((and_(read, in_window), AuditEntry.person_ref)))),
-        func.count(case((and_(read, in_window, AuditEntry.related.is_(False)), 1))),
-        func.count(case((and_(in_window, AuditEntry.action == unmask_action), 1))),
-        func.count(
-            func.distinct(
-                case((and_(read, AuditEntry.at >= bindparam("day_start")), AuditEntry.person_ref))
-            )
-        ),
-    ).where(
-        AuditEntry.actor_user_id == bindparam("user_id"),
-        AuditEntry.at >= bindparam("since"),
-    )
-
-
-# Built once per set of actions (one in practice): building it cost as much as running it.
-_activity_queries: dict[tuple[tuple[str, ...], str], Any] = {}
-
-
-def activity_counts(
-    session: Session,
-    *,
-    user_id: int,
-    read_actions: Sequence[str],
-    unmask_action: str,
-    window_start: datetime,
-    day_start: datetime,
-) -> tuple[int, int, int, int]:
-    """One account's (persons in window, unrelated reads in window, unmasks in window,
-    persons since day start) in a single indexed range scan."""
-    shape = (tuple(read_actions), unmask_action)
-    query = _activity_queries.get(shape)
-    if query is None:
-        query = _activity_queries.setdefault(shape, _activity_counts_query(*shape))
-    row = session.execute(
-        query,
-        {
-            "user_id": user_id,
-            "window_start": window_start,
-            "day_start": day_start,
-            "since": min(window_start, day_start),
-        },
-    ).one()
-    return int(row[0]), int(row[1]), int(row[2]), int(row[3])
-
-
-_ACCOUNT_ENTRIES_BETWEEN = select(
-    _ENTRIES.c.action, _ENTRIES.c.person_ref, _ENTRIES.c.result, _ENTRIES.c.related
-).where(
-    _ENTRIES.c.seq > bindparam("after"),
-    _ENTRIES.c.seq <= bindparam("up_to"),
-    _ENTRIES.c.actor_user_id == bindparam("user_id"),
-)
-
-
-def account_entries_between(
-    session: Session, *, user_id: int, after: int, up_to: int
-) -> list[dict[str, Any]]:
-    """One account's entries with after < seq <= up_to (a primary-key range scan)."""
-    rows = session.execute(
-        _ACCOUNT_ENTRIES_BETWEEN, {"after": after, "up_to": up_to, "user_id": user_id}
-    )
-    return [dict(row._mapping) for row in rows]
-
-
 def persons_read_since(
     session: Session, *, user_id: int, read_actions: Sequence[str], since: datetime
 ) -> set[str]:
@@ -287,25 +240,6 @@ def persons_read_since(
         )
     )
     return {person for person in rows if person}
-
-
-def reads_between(
-    session: Session,
-    *,
-    user_id: int,
-    read_actions: Sequence[str],
-    start: datetime,
-    end: datetime,
-) -> list[tuple[datetime, str]]:
-    rows = session.execute(
-        select(AuditEntry.at, AuditEntry.person_ref).where(
-            AuditEntry.actor_user_id == user_id,
-            AuditEntry.at >= start,
-            AuditEntry.at < end,
-            _personal_read(read_actions),
-        )
-    )
-    return [(at, person) for at, person in rows if person]
 
 
 def recent_alert(

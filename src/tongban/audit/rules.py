@@ -1,14 +1,14 @@
 """Misuse-alert rules and alert status changes — pure logic, no I/O.
 
-The evaluation (audit.alerts) gathers a handful of counts per account with one or
-two indexed queries; this module decides which rules those counts cross, how an
-alert is keyed so that it is raised once per window, and what it says.
+The evaluation (audit.alerts) reads a handful of counts per account from the
+counters the append keeps (audit.counters); this module decides which rules those
+counts cross, how an alert is keyed so that it is raised once per window, and what it says.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -229,47 +229,6 @@ def baseline_limit(daily_counts: Sequence[int], thresholds: Thresholds) -> float
     variance = sum((c - mean) ** 2 for c in daily_counts) / len(daily_counts)
     return max(
         float(thresholds.baseline_floor), mean + thresholds.baseline_sigmas * math.sqrt(variance)
-    )
-
-
-def daily_distinct_counts(reads: Iterable[tuple[datetime, str]]) -> list[int]:
-    """Distinct persons per Beijing day, for the days with any read (oldest first).
-
-    Days without reads (weekends, leave) are left out: counting them as zeros
-    would pull the mean down and make every ordinary working day look like a spike.
-    """
-    persons: dict[date, set[str]] = {}
-    for at, person in reads:
-        persons.setdefault(local_day(at), set()).add(person)
-    return [len(persons[day]) for day in sorted(persons)]
-
-
-def add_appended(counts: Counts, rows: Iterable[dict[str, Any]]) -> Counts:
-    """Upper bounds of ``counts`` once ``rows`` (the account's newer entries) are added.
-
-    Each entry adds at most one to each count: a person read again is counted again,
-    so the result may be above the truth but never below it.
-    """
-    reads = unrelated = unmasks = 0
-    for row in rows:
-        if is_personal_read(row):
-            reads += 1
-            unrelated += row.get("related") is False
-        unmasks += row.get("action") == UNMASK_ACTION
-    return Counts(
-        persons_in_window=counts.persons_in_window + reads,
-        unrelated_in_window=counts.unrelated_in_window + unrelated,
-        unmasks_in_window=counts.unmasks_in_window + unmasks,
-        persons_today=counts.persons_today + reads,
-    )
-
-
-def window_may_cross(counts: Counts, thresholds: Thresholds) -> bool:
-    """Whether counts this high would cross a window rule (see ``window_findings``)."""
-    return (
-        counts.persons_in_window > thresholds.bulk_persons
-        or counts.unrelated_in_window > thresholds.unrelated_reads
-        or counts.unmasks_in_window > thresholds.unmask_count
     )
 
 
