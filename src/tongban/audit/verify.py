@@ -10,11 +10,14 @@ problem: the smallest entry it concerns.
 from __future__ import annotations
 
 import hmac
+import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -180,14 +183,20 @@ def check(session: Session, *, witness_file: Path | None = None) -> VerifyReport
     )
     known, warnings = _known_checkpoints(session, witness_file)
     mac_key = service.mac_key()
+    head_size = head.tree_size if head is not None else None
     frontier: list[bytes] = []
     size = 0
     problem: Finding | None = None
-    for row in repository.stream_entries(session, COLUMNS):
-        leaf, problem = _entry(row, size + 1, head, mac_key)
+    for row in repository.stream_entry_values(session, COLUMNS):
+        leaf, problem = _entry(row, size + 1, head_size, mac_key)
         if leaf is None:
             break
-        merkle.append_leaf(frontier, size, leaf)
+        # merkle.append_leaf, inlined: it runs once per entry
+        node, carry = leaf, size
+        while carry & 1:
+            node = sha256(b"\x01" + frontier.pop() + node).digest()
+            carry >>= 1
+        frontier.append(node)
         size += 1
         if size in known.by_size:
             root = merkle.root_from_frontier(frontier)
@@ -208,24 +217,75 @@ def check(session: Session, *, witness_file: Path | None = None) -> VerifyReport
 
 
 def _entry(
-    row: Any, expected: int, head: AuditHead | None, mac_key: bytes
+    row: Sequence[Any], expected: int, head_size: int | None, mac_key: bytes
 ) -> tuple[bytes | None, Finding | None]:
-    """The entry's recomputed leaf hash, or what is wrong with it."""
+    """The entry's recomputed leaf hash, or what is wrong with it (``row``: COLUMNS as the
+    driver gives them)."""
     seq = row[0]
     if seq != expected:
         if seq > expected:
             return None, _missing(expected)
         return None, _inserted(seq, "序号非法", "bad seq")
-    if head is not None and seq > head.tree_size:
+    if head_size is not None and seq > head_size:
         return None, _inserted(seq, "超出日志头", "beyond the log head")
-    width = len(service.HASHED_FIELDS)
-    values = dict(zip(service.HASHED_FIELDS, row[:width], strict=True))
-    leaf = merkle.leaf_hash(service.canonical(values))
-    stored_leaf, mac = row[width], row[width + 1]
-    mac_ok = hmac.compare_digest(service.entry_mac(stored_leaf, mac_key), mac or "")
-    if not mac_ok or leaf.hex() != stored_leaf:
+    leaf = sha256(b"\x00" + _canonical_of_row(row)).digest()
+    try:
+        stored = bytes.fromhex(row[17])
+    except (TypeError, ValueError):  # not even hex: rewritten by hand
+        return None, _altered(seq, rewritten_hash=True)
+    mac_ok = hmac.compare_digest(hmac.digest(mac_key, stored, "sha256").hex(), row[18] or "")
+    if not mac_ok or leaf != stored:
         return None, _altered(seq, rewritten_hash=not mac_ok)
     return leaf, None
+
+
+_FIELDS_SEEN: dict[str, str] = {}  # a log holds few distinct field lists
+
+
+def _fields(value: Any) -> str:
+    """The canonical fragment of the fields column (JSON text on SQLite, a list on PostgreSQL)."""
+    if not isinstance(value, str):
+        return service.fields_fragment(value)
+    fragment = _FIELDS_SEEN.get(value)
+    if fragment is None:
+        fragment = service.fields_fragment(json.loads(value))
+        if len(_FIELDS_SEEN) < 4096:
+            _FIELDS_SEEN[value] = fragment
+    return fragment
+
+
+_canonical: Any = service.canonical_values  # called with the row's slices
+
+
+def _canonical_of_row(row: Sequence[Any]) -> bytes:
+    related = row[15]
+    try:
+        return _canonical(
+            row[0],
+            _at_iso(row[1]),
+            *row[2:11],
+            _fields(row[11]),
+            *row[12:15],
+            None if related is None else bool(related),  # 0/1 on SQLite
+            row[16],
+        )
+    except TypeError:  # a value of another type than the column's (a hand-made row)
+        values = dict(zip(service.HASHED_FIELDS, row, strict=False))
+        values["at"] = _at_iso(row[1])
+        if isinstance(row[11], str):
+            values["fields"] = json.loads(row[11])
+        return service.canonical(values)
+
+
+def _at_iso(value: Any) -> str:
+    """The entry time as the canonical bytes hold it (UTC, microseconds)."""
+    if isinstance(value, str):  # SQLite: "2026-11-27 01:30:00.123456", UTC
+        if len(value) == 26 and value[10] == " ":
+            return f"{value[:10]}T{value[11:]}+00:00"
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return str(value.astimezone(UTC).isoformat(timespec="microseconds"))
 
 
 def _tail_problem(
