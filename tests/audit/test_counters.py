@@ -10,6 +10,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -190,3 +191,56 @@ def test_a_savepoint_rolled_back_forgets_what_it_counted(demo_db: str) -> None:
         savepoint.rollback()
         audit_service.record_many(session, actor=CLERK, accesses=reads(150, 51))
     assert bulk_alerts(demo_db) == [201]
+
+
+def test_the_migration_fills_the_counters_from_the_recent_log(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import func, insert, text
+
+    from tongban.audit.models import AuditCounter, AuditEntry
+    from tongban.db import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'before.db'}"
+    command.upgrade(alembic_config(url), "0010")
+    rows = [
+        {  # hash and MAC do not matter to the counters
+            "seq": seq,
+            "at": at,
+            "actor_user_id": user,
+            "actor_role": role,
+            "action": "read",
+            "subject_kind": "case",
+            "person_ref": person,
+            "fields": [],
+            "result": "ok",
+            "related": seq != 3,
+            "leaf_hash": "",
+            "mac": "",
+        }
+        for seq, at, user, role, person in [
+            (1, FRIDAY_MORNING - timedelta(days=40), 7, "clerk", "p1"),  # too old to matter
+            (2, FRIDAY_MORNING - timedelta(days=1), 7, "clerk", "p1"),
+            (3, FRIDAY_MORNING - timedelta(minutes=5), 7, "clerk", "p1"),
+            (4, FRIDAY_MORNING - timedelta(minutes=4), 7, "clerk", "p2"),
+            (5, FRIDAY_MORNING - timedelta(minutes=3), 9, "applicant", "p3"),  # not watched
+        ]
+    ]
+    with get_engine(url).begin() as conn:
+        conn.execute(insert(AuditEntry.__table__), rows)
+    with frozen(FRIDAY_MORNING):
+        command.upgrade(alembic_config(url), "head")
+    with get_engine(url).connect() as conn:
+        window = FRIDAY_MORNING - timedelta(minutes=61)
+        found = conn.execute(
+            select(AuditCounter.counter, func.sum(AuditCounter.count))
+            .where(
+                (AuditCounter.counter != counters.PERSONS) | (AuditCounter.bucket_start >= window)
+            )
+            .group_by(AuditCounter.counter)
+        ).all()
+        latest = conn.execute(text("SELECT count(*) FROM audit_reader_persons")).scalar_one()
+    get_engine(url).dispose()
+    # In the window p1 (moved to its latest read, not added) and p2; that day p1 and p2,
+    # the day before p1; the applicant's read is not counted.
+    assert dict(found) == {"persons": 2, "persons_day": 3, "unrelated": 1}
+    assert latest == 2
