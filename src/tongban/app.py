@@ -11,10 +11,10 @@ from urllib.parse import parse_qsl
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,6 +31,7 @@ from tongban.kit.text import (
     text_error,
 )
 from tongban.ops.wiring import install as install_operations
+from tongban.web.static_files import HashedStaticFiles
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
@@ -307,7 +308,7 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
 
     for router in web_routers():
         app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/static", HashedStaticFiles(directory=STATIC_DIR), name="static")
     # Browsers ask for /favicon.ico where a page names no icon (an API answer, a PDF).
     app.add_api_route("/favicon.ico", _favicon, include_in_schema=False)
 
@@ -324,4 +325,6 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ClientAddress)
     install_operations(app)  # probes, metrics, request ids (docs/operations.md)
+    # Outermost: every answer of 1 KB or more is compressed for clients that accept gzip.
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     return app

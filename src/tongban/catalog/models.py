@@ -153,3 +153,16 @@ class SearchToken(IdMixin, Base):
     )
     token: Mapped[str] = mapped_column(String(64), index=True)
     weight: Mapped[float] = mapped_column(Float)
+
+
+class CatalogState(Base):
+    """One row: the catalog's version, a fresh random token written in the transaction that
+    saves an item or a bundle. Pages and API answers that are the same for every visitor are
+    cached under it, so a save shows on every app server at its next request (they share the
+    database). Random rather than counted: a database restored from a backup never brings
+    back a number that later stood for another catalog."""
+
+    __tablename__ = "catalog_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(32))

@@ -29,14 +29,16 @@ def item_by_code(session: Session, code: str) -> ServiceItem | None:
 
 # Built once: every case action checks its item's version, and building the
 # statement would cost as much as running it.
-_ITEM_VERSION = select(ServiceItem.id, ServiceItem.version).where(
+# The save time too: a database restored or reloaded brings back (id, version) pairs that
+# once stood for other contents, never the same save time.
+_ITEM_VERSION = select(ServiceItem.id, ServiceItem.version, ServiceItem.updated_at).where(
     ServiceItem.code == bindparam("code")
 )
 
 
-def item_version(session: Session, code: str) -> tuple[int, int] | None:
+def item_version(session: Session, code: str) -> tuple[int, int, object] | None:
     row = session.execute(_ITEM_VERSION, {"code": code}).first()
-    return (row[0], row[1]) if row else None
+    return (row[0], row[1], row[2]) if row else None
 
 
 def item_by_id(session: Session, item_id: int) -> ServiceItem | None:

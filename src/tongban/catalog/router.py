@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 
 from tongban.access.dependencies import require
 from tongban.access.rules import Actor
 from tongban.catalog import service
 from tongban.catalog.schemas import BundleRead, ItemCreate, ItemPage, ItemRead
 from tongban.deps import SessionDep
+from tongban.kit.http_cache import AnswerCache, address_of, cached
 from tongban.kit.params import MAX_ID, CodePath, PageNumber, SearchWords
 from tongban.regions import service as regions_service
 from tongban.regions.schemas import DepartmentRead
@@ -18,8 +23,26 @@ from tongban.regions.schemas import DepartmentRead
 router = APIRouter(tags=["catalog"])
 
 
-@router.get("/items", response_model=ItemPage)
+ANSWERS = AnswerCache()
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not Modified: the answer named by If-None-Match is still current"}
+}
+
+
+def _public(request: Request, session: Session, build: Callable[[], Any]) -> Response:
+    """A public catalog answer, kept per catalog version (kit/http_cache.py): the same for
+    everyone, so built once per version and then served with an ETag (304 when unchanged)."""
+    key = f"api|{service.catalog_version(session)}|{address_of(request)}"
+
+    def answer() -> Response:
+        return JSONResponse(jsonable_encoder(build()))
+
+    return cached(request, ANSWERS, key, answer, vary="Accept-Encoding")
+
+
+@router.get("/items", response_model=ItemPage, responses=NOT_MODIFIED)
 def list_or_search_items(
+    request: Request,
     session: SessionDep,
     q: SearchWords = None,
     department: Annotated[
@@ -27,15 +50,18 @@ def list_or_search_items(
     ] = None,
     page: PageNumber = 1,
     size: Annotated[int, Query(ge=1, le=service.MAX_PAGE_SIZE)] = 20,
-) -> ItemPage:
-    if q is not None:
-        return service.search_items(session, q=q, page=page, size=size)
-    return service.list_items(session, department_code=department, page=page, size=size)
+) -> Response:
+    def build() -> ItemPage:
+        if q is not None:
+            return service.search_items(session, q=q, page=page, size=size)
+        return service.list_items(session, department_code=department, page=page, size=size)
+
+    return _public(request, session, build)
 
 
-@router.get("/items/{code}", response_model=ItemRead)
-def get_item(code: CodePath, session: SessionDep) -> ItemRead:
-    return service.get_item(session, code=code)
+@router.get("/items/{code}", response_model=ItemRead, responses=NOT_MODIFIED)
+def get_item(request: Request, code: CodePath, session: SessionDep) -> Response:
+    return _public(request, session, lambda: service.get_item(session, code=code))
 
 
 @router.post("/items", response_model=ItemRead)
@@ -50,19 +76,19 @@ def upsert_item(
     return service.upsert_item(session, data=body, expected_version=if_match, actor=actor)
 
 
-@router.get("/bundles", response_model=list[BundleRead])
-def list_bundles(
-    session: SessionDep,
-    q: SearchWords = None,
-) -> list[BundleRead]:
-    if q is not None:
-        return service.search_bundles(session, q=q)
-    return service.list_bundles(session)
+@router.get("/bundles", response_model=list[BundleRead], responses=NOT_MODIFIED)
+def list_bundles(request: Request, session: SessionDep, q: SearchWords = None) -> Response:
+    def build() -> list[BundleRead]:
+        if q is not None:
+            return service.search_bundles(session, q=q)
+        return service.list_bundles(session)
+
+    return _public(request, session, build)
 
 
-@router.get("/bundles/{code}", response_model=BundleRead)
-def get_bundle(code: CodePath, session: SessionDep) -> BundleRead:
-    return service.get_bundle(session, code=code)
+@router.get("/bundles/{code}", response_model=BundleRead, responses=NOT_MODIFIED)
+def get_bundle(request: Request, code: CodePath, session: SessionDep) -> Response:
+    return _public(request, session, lambda: service.get_bundle(session, code=code))
 
 
 @router.get("/departments", response_model=list[DepartmentRead])

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from tongban.access.rules import Actor
 from tongban.audit import service as audit_service
-from tongban.catalog import repository, rules, search
+from tongban.catalog import repository, rules, search, version
 from tongban.catalog.models import Bundle, BundleItem, MaterialRequirement, ServiceItem
 from tongban.catalog.schemas import (
     BundleCreate,
@@ -77,7 +77,7 @@ def get_item(session: Session, *, code: str) -> ItemRead:
     return read
 
 
-# (database, code, id, version) → (expires, item). The version makes edits visible at
+# (database, code, id, version, saved at) → (expires, item). The version makes edits visible at
 # once; the short expiry bounds how long a renamed department's old name can show.
 _item_cache: dict[tuple[object, ...], tuple[float, ItemRead]] = {}
 _item_cache_lock = threading.Lock()
@@ -147,6 +147,7 @@ def upsert_item(
         session, actor=actor, action="catalog.item.save", subject_kind="item", subject_ref=item.code
     )
     _index_item(session, item)
+    version.bump(session)
     session.refresh(item)
     return _item_read(item, departments)
 
@@ -256,6 +257,7 @@ def upsert_bundle(session: Session, *, data: BundleCreate) -> BundleRead:
     bundle.entries = entries
     session.flush()
     _index_bundle(session, bundle)
+    version.bump(session)
     refreshed = repository.bundle_by_code(session, data.code)
     assert refreshed is not None
     session.refresh(refreshed)
@@ -273,6 +275,7 @@ def reindex(session: Session) -> int:
     bundles = repository.bundles(session)
     for bundle in bundles:
         _index_bundle(session, bundle)
+    version.bump(session)  # synonyms change what a search finds
     return len(item_ids) + len(bundles)
 
 
@@ -436,3 +439,8 @@ def _bundle_read(bundle: Bundle, departments: _Departments) -> BundleRead:
         stages=[list(stage) for stage in bundle.stages or []],
         items=[_item_read(entry.item, departments) for entry in bundle.entries],
     )
+
+
+def catalog_version(session: Session) -> str:
+    """What caches of public catalog pages and answers are keyed by (see catalog/version.py)."""
+    return version.current(session)

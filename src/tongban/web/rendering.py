@@ -17,6 +17,7 @@ from tongban.kit.clock import beijing_text, deadline_text
 from tongban.web import elder, i18n, labels
 from tongban.web.csrf import FIELD as CSRF_FIELD
 from tongban.web.csrf import csrf_token
+from tongban.web.static_files import static_url
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 _FLASH_KEY = "flash"
@@ -64,6 +65,7 @@ def _environment() -> Environment:
         state_labels=STATE_LABELS,
         task_labels=TASK_STATE_LABELS,
         action_labels=ACTION_LABELS,
+        static_url=static_url,
     )
     env.filters.update(
         dt=format_datetime,
@@ -95,6 +97,27 @@ def lang_url(request: Request, locale: str) -> str:
     return f"{request.url.path}?{urlencode(params)}"
 
 
+class LazyCsrfToken:
+    """The form token, made when a template first prints it: a page without a form (the
+    catalog pages a visitor reads) then leaves the session empty, so no cookie is set and the
+    page can be cached for everyone (web/page_cache.py)."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self._request)
+
+    def __html__(self) -> str:
+        return str(self)
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
 def render(
     request: Request,
     template: str,
@@ -112,7 +135,7 @@ def render(
         "locales": i18n.LOCALES,
         "lang_url": lambda code: lang_url(request, code),
         "csrf_field": CSRF_FIELD,
-        "csrf_token": csrf_token(request),
+        "csrf_token": LazyCsrfToken(request),
         "flashes": _pop_flashes(request),
         "actor": None,
         **elder.template_context(request),
