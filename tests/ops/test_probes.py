@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -104,3 +106,27 @@ def test_metrics_by_route_template_with_the_token(
     assert "tongban_metrics_database_up 1.0" in text
     assert "tongban_audit_appends_total" in text
     assert "tongban_notifications" in text
+
+
+def test_readyz_answers_in_time_when_the_database_hangs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A listener that never accepts: the connection opens, the server never speaks.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        monkeypatch.setenv("TONGBAN_READY_TIMEOUT_SECONDS", "0.5")
+        get_ops_settings.cache_clear()
+        try:
+            app = create_app(f"postgresql+psycopg://nobody@127.0.0.1:{port}/none")
+            with TestClient(app) as client:
+                started = time.monotonic()
+                first = client.get("/readyz")
+                second = client.get("/readyz")
+                elapsed = time.monotonic() - started
+        finally:
+            monkeypatch.undo()
+            get_ops_settings.cache_clear()
+    assert (first.status_code, second.status_code) == (503, 503)
+    assert first.json()["checks"]["database"]["detail"] == "no answer within the deadline"
+    assert "still waiting" in second.json()["checks"]["database"]["detail"]
+    assert elapsed < 3  # not the minutes of a TCP or libpq timeout

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import threading
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -29,13 +32,35 @@ async def healthz() -> JSONResponse:
     return JSONResponse(health.liveness(), headers=NO_STORE)
 
 
+# One readiness check at a time per process: a check stuck on a hanging database is left
+# behind at the deadline, and must not be joined by a new stuck thread at every probe.
+_check_slot = threading.Lock()
+
+
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
     """Database reachable, schema current, key files readable: route traffic here."""
-    ready, body = await run_in_threadpool(
-        health.readiness, request.app.state.settings, request.app.state.database_url
-    )
+    settings, url = request.app.state.settings, request.app.state.database_url
+    if not _check_slot.acquire(blocking=False):
+        return _unavailable("the previous check is still waiting for the database")
+
+    def check() -> tuple[bool, dict[str, object]]:
+        try:
+            return health.readiness(settings, url)
+        finally:
+            _check_slot.release()
+
+    try:
+        with anyio.fail_after(get_ops_settings().ready_timeout_seconds):
+            ready, body = await anyio.to_thread.run_sync(check, abandon_on_cancel=True)
+    except TimeoutError:
+        return _unavailable("no answer within the deadline")
     return JSONResponse(body, status_code=200 if ready else 503, headers=NO_STORE)
+
+
+def _unavailable(detail: str) -> JSONResponse:
+    body = {"status": "unavailable", "checks": {"database": {"ok": False, "detail": detail}}}
+    return JSONResponse(body, status_code=503, headers=NO_STORE)
 
 
 @router.get("/metrics")

@@ -19,6 +19,9 @@ class OpsSettings(BaseSettings):
     # Scrape-time database figures (queue depth, audit size, exchange calls); off for a
     # database too busy to be asked every scrape.
     metrics_database: bool = True
+    # /readyz answers 503 within this many seconds even when the database hangs (a
+    # black-holed address: no answer, no refusal).
+    ready_timeout_seconds: float = 5.0
 
 
 @lru_cache
