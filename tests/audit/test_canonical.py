@@ -52,3 +52,13 @@ def test_values_give_the_same_bytes_as_the_encoder() -> None:
         values[1] = entry["at"].isoformat(timespec="microseconds")
         values[11] = service.fields_fragment(entry["fields"])
         assert service.canonical_values(*values) == service.canonical(entry)
+
+
+def test_the_precomputed_mac_is_the_entry_mac() -> None:
+    from tongban.audit.verify import entry_mac_function
+
+    for key in (b"k", bytes(range(32)), bytes(range(64)), bytes(range(100))):
+        mac_of = entry_mac_function(key)
+        for n in range(50):
+            leaf = bytes([n]) * 32
+            assert mac_of(leaf) == service.entry_mac(leaf.hex(), key)

@@ -9,10 +9,11 @@ problem: the smallest entry it concerns.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -182,13 +183,13 @@ def check(session: Session, *, witness_file: Path | None = None) -> VerifyReport
         .execution_options(populate_existing=True)
     )
     known, warnings = _known_checkpoints(session, witness_file)
-    mac_key = service.mac_key()
+    mac_of = entry_mac_function(service.mac_key())
     head_size = head.tree_size if head is not None else None
     frontier: list[bytes] = []
     size = 0
     problem: Finding | None = None
     for row in repository.stream_entry_values(session, COLUMNS):
-        leaf, problem = _entry(row, size + 1, head_size, mac_key)
+        leaf, problem = _entry(row, size + 1, head_size, mac_of)
         if leaf is None:
             break
         # merkle.append_leaf, inlined: it runs once per entry
@@ -217,7 +218,7 @@ def check(session: Session, *, witness_file: Path | None = None) -> VerifyReport
 
 
 def _entry(
-    row: Sequence[Any], expected: int, head_size: int | None, mac_key: bytes
+    row: Sequence[Any], expected: int, head_size: int | None, mac_of: Callable[[bytes], str]
 ) -> tuple[bytes | None, Finding | None]:
     """The entry's recomputed leaf hash, or what is wrong with it (``row``: COLUMNS as the
     driver gives them)."""
@@ -233,10 +234,32 @@ def _entry(
         stored = bytes.fromhex(row[17])
     except (TypeError, ValueError):  # not even hex: rewritten by hand
         return None, _altered(seq, rewritten_hash=True)
-    mac_ok = hmac.compare_digest(hmac.digest(mac_key, stored, "sha256").hex(), row[18] or "")
+    mac_ok = hmac.compare_digest(mac_of(stored), row[18] or "")
     if not mac_ok or leaf != stored:
         return None, _altered(seq, rewritten_hash=not mac_ok)
     return leaf, None
+
+
+def entry_mac_function(key: bytes) -> Callable[[bytes], str]:
+    """``service.entry_mac`` of a leaf, for millions of leaves: HMAC-SHA-256 (RFC 2104) with
+    the key's inner and outer pads hashed once, each MAC two copies and two updates —
+    about half the time of ``hmac.digest``, which sets the key up again on every call."""
+    block = hashlib.sha256(key).digest() if len(key) > 64 else key
+    block = block.ljust(64, b"\0")
+    inner = sha256(bytes(byte ^ 0x36 for byte in block))
+    outer = sha256(bytes(byte ^ 0x5C for byte in block))
+
+    def mac(leaf: bytes) -> str:
+        step = inner.copy()
+        step.update(leaf)
+        last = outer.copy()
+        last.update(step.digest())
+        return last.hexdigest()
+
+    probe = bytes(range(32))
+    if mac(probe) != hmac.digest(key, probe, "sha256").hex():  # never: RFC 2104 as written
+        raise RuntimeError("the precomputed HMAC disagrees with hmac.digest")
+    return mac
 
 
 _FIELDS_SEEN: dict[str, str] = {}  # a log holds few distinct field lists
