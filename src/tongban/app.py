@@ -196,7 +196,11 @@ class ClientAddress:
 
 
 def _error_json(error: DomainError) -> JSONResponse:
-    return JSONResponse(error.to_dict(), status_code=error.status)
+    response = JSONResponse(error.to_dict(), status_code=error.status)
+    details = error.details if isinstance(error.details, dict) else {}
+    if error.status == 429 and details.get("retry_after_seconds"):  # throttles say when
+        response.headers["Retry-After"] = str(details["retry_after_seconds"])
+    return response
 
 
 def _wants_html(request: Request) -> bool:
@@ -265,7 +269,23 @@ def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
     code, zh, en = HTTP_ERROR_TEXT.get(
         exc.status_code, ("http_error", str(exc.detail), str(exc.detail))
     )
-    return _render(request, DomainError(code, zh, en, status=exc.status_code))
+    response = _render(request, DomainError(code, zh, en, status=exc.status_code))
+    response.headers.update(exc.headers or {})
+    if exc.status_code == 405:  # RFC 9110 §15.5.6: every method the path answers
+        response.headers["Allow"] = _allowed_methods(request, (exc.headers or {}).get("Allow"))
+    return response
+
+
+def _allowed_methods(request: Request, named: str | None) -> str:
+    """Starlette names only the first route of the path; a path has one route per method."""
+    from starlette.routing import Match
+
+    methods = {m.strip() for m in (named or "").split(",") if m.strip()}
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            methods.add(method)
+    return ", ".join(sorted(methods))
 
 
 def _conflict(request: Request, exc: Exception) -> Response:

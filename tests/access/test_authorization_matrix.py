@@ -253,8 +253,20 @@ RULES: dict[str, tuple[str, dict[str, int]]] = {
         "plain",
         _with(dict.fromkeys(ROLES, 403), anon=401, admin=200),
     ),
+    # An unknown user (ending a real one's sessions would end a token used here).
+    "POST /api/v1/users/{username}/sessions/end": (
+        "plain",
+        _with(dict.fromkeys(ROLES, 403), anon=401, admin=404),
+    ),
+    "POST /api/v1/users/{username}/unlock": (
+        "plain",
+        _with(dict.fromkeys(ROLES, 403), anon=401, admin=404),
+    ),
     # Last: it ends every session and token of the account that asks.
     "POST /api/v1/auth/sign-out-everywhere": ("plain", {**dict.fromkeys(ROLES, 204), "anon": 401}),
+    # After it every token is dead, so logging out with one is refused too (a live logout:
+    # tests/access/test_sessions.py).
+    "POST /api/v1/auth/logout": ("plain", dict.fromkeys(ROLES, 401)),
 }
 
 
@@ -317,6 +329,8 @@ def _request(client: TestClient, world: dict[str, Any], key: str, role: str) -> 
     params = dict(world["params"])
     if "bundles/{code}" in path:
         params["code"] = world["bundle"]
+    if path.startswith("/api/v1/users/{username}"):
+        params["username"] = "nobody-here"
     url = path.format(**params)
     headers = world["headers"][role]
     if kind == "bad_login":

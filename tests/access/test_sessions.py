@@ -129,3 +129,13 @@ def test_a_token_of_the_old_format_or_forged_is_refused(client: TestClient) -> N
     for payload in ({"uid": 1, "e": 0}, {"sid": "not-a-session"}):
         assert me(client, {"Authorization": f"Bearer {signer.dumps(payload)}"}) == 401
     assert me(client, {"Authorization": "Bearer forged.token"}) == 401
+
+
+def test_the_json_api_ignores_the_session_cookie_for_writes(client: TestClient) -> None:
+    sign_in_page(client, "clerk")
+    assert me(client) == 200  # reads may use the cookie
+    # A write with only the cookie (what a forged cross-site request carries) is anonymous.
+    answer = client.post("/api/v1/auth/sign-out-everywhere")
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "unauthenticated"
+    assert me(client) == 200  # and did nothing

@@ -51,7 +51,7 @@ def test_search_apply_and_track_in_chromium(server: str, tmp_path: Path) -> None
         expect(page.get_by_role("heading", level=1)).to_have_text("申请已提交")
         case_no = page.locator("#case-no").inner_text().strip()
         query_code = page.locator("#query-code").inner_text().strip()
-        assert case_no.startswith("640425-") and len(query_code) == 6
+        assert case_no.startswith("640425-") and len(query_code) == 8
         page.screenshot(path="/tmp/tongban-browser-done.png", full_page=True)
 
         # A fresh browser context (no session) can follow the case with the two codes.

@@ -218,7 +218,7 @@ def test_an_anonymous_complaint_is_followed_with_its_query_code(web: TestClient)
         contact_phone="13912345678",
     )
     complaint_no = re.search(r'id="complaint-no">(\w+)<', page)
-    code = re.search(r'id="query-code">(\d{6})<', page)
+    code = re.search(r'id="query-code">([0-9A-Z]{8})<', page)
     assert complaint_no and code
     assert "/complaints/" + complaint_no.group(1) + "?code" not in page
     assert (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -21,6 +20,7 @@ from tongban.access.rules import (
     normalize_phone,
     password_problems,
 )
+from tongban.access.throttle import own_transaction
 from tongban.config import get_settings
 from tongban.errors import Conflict, DomainError, Invalid
 from tongban.kit.ids import is_valid_id_number, normalize_id_number
@@ -215,44 +215,19 @@ def authenticate(session: Session, *, username: str, password: str, address: str
     """Check the password, within the failed sign-in limits (``login_limits``).
 
     The attempt is counted before the hash is checked, in a transaction of its own that
-    commits at once (see ``_counting``): parallel attempts see each other's counts, and a
-    refusal stays counted whatever the caller's transaction does.
+    commits at once (``throttle.own_transaction``): parallel attempts see each other's
+    counts, and a refusal stays counted whatever the caller's transaction does.
     """
-    with _counting(session) as counter:
+    with own_transaction(session) as counter:
         user = _account(counter, username)
         # Keyed by the account when there is one (its user name, phone and identity
         # number share one budget), else by a blind index of the typed name.
         found = login_limits.keys(f"uid:{user.id}" if user else username, address)
         login_limits.reserve(counter, found)
     actor = _verify(session, username, password)
-    with _counting(session) as counter:
+    with own_transaction(session) as counter:
         login_limits.succeeded(counter, found)
     return actor
-
-
-@contextlib.contextmanager
-def _counting(session: Session) -> Iterator[Session]:
-    """A short transaction of its own for the counters, committed before the hash check.
-
-    On SQLite a second connection would wait on the caller's own write lock when the
-    caller's transaction is already open; there every writer is serialized by the
-    database anyway, so the counters go into the caller's transaction (the sign-in
-    endpoints answer a refusal without rolling back, so it is committed).
-    """
-    bind = session.get_bind()
-    if bind.dialect.name == "sqlite" and session.in_transaction():
-        yield session
-        session.flush()
-        return
-    own = Session(bind=bind)
-    try:
-        yield own
-        own.commit()
-    except BaseException:
-        own.commit()  # a refusal still counted the attempt
-        raise
-    finally:
-        own.close()
 
 
 def _account(session: Session, login: str) -> User | None:
@@ -394,6 +369,13 @@ def actor_from_token(session: Session, token: str) -> Actor:
 def revoke_token(session: Session, token: str) -> None:
     """Logout for API clients: the token stops working on every server."""
     sessions.revoke(session, _token_session_id(token), reason="logout")
+
+
+def cookie_may_authenticate(method: str, path: str) -> bool:
+    """The browser's session cookie signs in page requests and JSON API reads, never JSON
+    API writes: a write needs a bearer token, which no other site can make a browser send
+    (docs/accounts.md), so the API needs no CSRF token."""
+    return method in ("GET", "HEAD", "OPTIONS") or not path.startswith("/api/")
 
 
 def start_cookie_session(session: Session, actor: Actor) -> str:

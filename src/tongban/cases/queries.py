@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from tongban.access import throttle
 from tongban.access.rules import Actor, Role
 from tongban.audit import service as audit_service
 from tongban.audit.service import Access
@@ -214,6 +215,8 @@ def count_cases(session: Session, *, actor: Actor) -> int:
 
 
 def progress(session: Session, *, case_no: str, query_code: str) -> ProgressRead:
+    # Throttled per address and per case before the code is compared (docs/cases.md).
+    found = throttle.reserve_lookup(session, subject=f"case:{case_no.strip()}")
     case = repository.case_by_no(session, case_no.strip())
     # Compared as bytes: compare_digest refuses a str with non-ASCII characters (TypeError).
     given = query_code.strip().upper().encode()
@@ -221,6 +224,7 @@ def progress(session: Session, *, case_no: str, query_code: str) -> ProgressRead
         raise NotFound(
             "progress_not_found", "办件编号或查询码不正确。", "Wrong case number or query code."
         )
+    found()
     viewer = Viewer(None, case)
     summary = views.summary(session, case, viewer)
     timeline = [

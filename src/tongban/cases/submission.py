@@ -374,4 +374,6 @@ def new_case_no(session: Session, region_code: str, submitted_at: Any) -> str:
 
 
 def new_query_code() -> str:
-    return "".join(secrets.choice("23456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(6))
+    # 8 of 32 symbols: 32^8 ≈ 1.1 × 10^12 codes against a throttled guesser (docs/cases.md);
+    # older 6-character codes keep working (compared as stored).
+    return "".join(secrets.choice("23456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(8))

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from tongban import events
+from tongban.access import throttle
 from tongban.access.rules import Actor, Role, region_in_subtree
 from tongban.audit import service as audit_service
 from tongban.audit.service import Access
@@ -35,6 +36,7 @@ from tongban.privacy.service import mask_value
 from tongban.regions import service as regions_service
 from tongban.workdays import service as workdays_service
 
+QUERY_CODE_SYMBOLS = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 COMPLAINT = "complaint"
 _CONTACT = re.compile(r"^[0-9+\- ]{7,20}$")
 
@@ -61,7 +63,8 @@ def file_complaint(
     filed_at = now()
     complaint = Complaint(
         complaint_no=f"TS{rules.local_day(filed_at):%Y%m%d}{secrets.token_hex(3).upper()}",
-        query_code=f"{secrets.randbelow(10**6):06d}",
+        # 8 of 32 symbols (docs/feedback.md); older 6-digit codes keep working.
+        query_code="".join(secrets.choice(QUERY_CODE_SYMBOLS) for _ in range(8)),
         kind=data.kind,
         category=data.category,
         target_kind=data.target_kind,
@@ -159,7 +162,8 @@ def parties(actor: Actor | None, complaint: Complaint, code: str | None) -> set[
     found: set[Party] = set()
     if actor is not None and complaint.complainant_user_id == actor.user_id:
         found.add(Party.COMPLAINANT)
-    if code and secrets.compare_digest(code.encode(), complaint.query_code.encode()):
+    given = code.strip().upper().encode() if code else b""
+    if given and secrets.compare_digest(given, complaint.query_code.encode()):
         found.add(Party.COMPLAINANT)
     if actor is None:
         return found
@@ -175,6 +179,11 @@ def parties(actor: Actor | None, complaint: Complaint, code: str | None) -> set[
 def _load(
     session: Session, actor: Actor | None, complaint_no: str, code: str | None, *, lock: bool
 ) -> tuple[Complaint, set[Party]]:
+    # A code given without an account's right to see it is a query-code lookup: throttled
+    # per address and per complaint before it is compared (docs/feedback.md).
+    given_back = (
+        throttle.reserve_lookup(session, subject=f"complaint:{complaint_no}") if code else None
+    )
     complaint = repository.complaint_by_no(session, complaint_no)
     if complaint is not None and lock:
         complaint = repository.lock_complaint(session, complaint.id)
@@ -185,6 +194,8 @@ def _load(
             f"诉求不存在或无权查看：{complaint_no}",
             f"Complaint not found (or not visible to you): {complaint_no}",
         )
+    if given_back is not None:
+        given_back()
     return complaint, found
 
 
