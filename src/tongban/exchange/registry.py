@@ -21,7 +21,7 @@ from tongban.config import get_settings
 from tongban.errors import Conflict, Forbidden, Invalid, NotFound
 from tongban.exchange import repository, rules
 from tongban.exchange.elements import load_registry
-from tongban.exchange.mapping import load_mapping
+from tongban.exchange.mapping import MAPPINGS_DIR, load_mapping
 from tongban.exchange.models import (
     ExchangeAuthorization,
     ExchangePeer,
@@ -120,19 +120,30 @@ def register_provider(
     return provider_read(provider)
 
 
+def shipped_mappings() -> list[str]:
+    """The mappings that come with the platform (src/tongban/exchange/mappings/*.toml)."""
+    return sorted(path.stem for path in MAPPINGS_DIR.glob("*.toml"))
+
+
 def _offered_elements(data: ProviderCreate) -> set[str] | None:
     """Elements the provider's mapping can give (None for a peer node: it says for itself)."""
     if data.kind == "node":
         return None
+    unknown = Invalid(
+        "exchange_unknown_mapping",
+        f"映射不存在或有误：{data.mapping}（须为平台自带映射的名称）",
+        f"Unknown or invalid mapping: {data.mapping} (the name of a mapping shipped "
+        "with the platform)",
+        details={"shipped": shipped_mappings()},
+    )
+    # A name, never a path: the server reads no file an admin points at, and the
+    # answer never carries a file's content (issue 11 §3).
+    if data.mapping not in shipped_mappings():
+        raise unknown
     try:
         mapping = load_mapping(data.mapping)
-    except (OSError, ValueError) as exc:
-        raise Invalid(
-            "exchange_unknown_mapping",
-            f"映射不存在或有误：{data.mapping}",
-            f"Unknown or invalid mapping: {data.mapping}",
-            details={"problem": str(exc)[:300]},
-        ) from None
+    except (OSError, ValueError):
+        raise unknown from None
     if mapping.kind != data.kind:
         raise Invalid(
             "exchange_mapping_kind",
