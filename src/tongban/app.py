@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tongban import events
@@ -288,6 +290,15 @@ def _allowed_methods(request: Request, named: str | None) -> str:
     return ", ".join(sorted(methods))
 
 
+def _client_gone(request: Request, exc: ClientDisconnect) -> Response:
+    """A client that left while sending its body (a closed tab, a dropped line) is an
+    ordinary event: one INFO line, no traceback, nothing to answer."""
+    logging.getLogger("tongban.http").info(
+        "client disconnected while sending %s %s", request.method, request.url.path
+    )
+    return Response(status_code=400)
+
+
 def _conflict(request: Request, exc: Exception) -> Response:
     return _render(
         request,
@@ -320,6 +331,7 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(StaleDataError, _conflict)
     app.add_exception_handler(IntegrityError, _conflict)
+    app.add_exception_handler(ClientDisconnect, _client_gone)  # type: ignore[arg-type]
 
     for router in api_routers():
         # Every API route documents the project's error format for the common statuses.
