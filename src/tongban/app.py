@@ -25,6 +25,7 @@ from tongban.api import API_PREFIX, api_routers
 from tongban.audit import context as audit_context
 from tongban.config import Settings, get_settings
 from tongban.db import session_factory
+from tongban.deps import limit_threads
 from tongban.errors import ERROR_RESPONSES, Conflict, DomainError
 from tongban.kit.text import (
     TEXT_ERROR_CODES,
@@ -320,6 +321,7 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
         title="tongban 通办 API",
         version="0.1.0",
         description="一网通办 integrated government-service platform",
+        lifespan=limit_threads,  # no more threads than connections (docs/concurrency.md)
     )
     app.state.settings = settings
     app.state.database_url = database_url or settings.database_url

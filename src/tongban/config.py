@@ -15,6 +15,13 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TONGBAN_", env_file=".env", extra="ignore")
 
     database_url: str = f"sqlite:///{VAR_DIR / 'tongban.db'}"
+    # Connections per process, sized with the web server's threads (docs/concurrency.md):
+    # the server runs at most db_pool_size threads, so each has a connection; the overflow
+    # covers commits, which run outside the thread limit. PostgreSQL's max_connections must
+    # exceed (db_pool_size + db_max_overflow + 8) × processes on all app servers.
+    db_pool_size: int = 20
+    db_max_overflow: int = 10
+    db_pool_timeout_seconds: float = 30.0
     secret_key: str = ""
     secret_key_file: Path = VAR_DIR / "secret.key"
     center_region: str = "640425"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -27,6 +27,10 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+READ_ONLY_OPTION = "tongban_read_only"
+"""Execution option of the engine behind read-only sessions (``read_session_factory``)."""
 
 
 class Base(DeclarativeBase):
@@ -85,9 +89,17 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # IMMEDIATE takes the write lock up front: concurrent writers queue on
-        # busy_timeout instead of failing when a read transaction upgrades.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers: IMMEDIATE takes the write lock up front, so concurrent writers queue on
+        # busy_timeout (a deferred transaction that upgrades to a write fails at once with
+        # SQLITE_BUSY when another writer got there first — no busy wait is possible then).
+        # Readers: a plain deferred BEGIN, so reads run beside the one writer under WAL;
+        # query_only makes an unexpected write fail every time, not only under load.
+        read_only = bool(conn.get_execution_options().get(READ_ONLY_OPTION))
+        info = conn.connection.info
+        if info.get(READ_ONLY_OPTION, False) != read_only:
+            conn.exec_driver_sql(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+            info[READ_ONLY_OPTION] = read_only
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _refuse_nul(
@@ -107,15 +119,56 @@ def _refuse_nul(
 
 @lru_cache(maxsize=8)
 def get_engine(url: str | None = None) -> Engine:
-    url = url or get_settings().database_url
+    """The process's engine for ``url``. Its pool holds ``db_pool_size`` connections plus
+    ``db_max_overflow``; the web server runs at most ``db_pool_size`` threads (see
+    ``tongban.deps.limit_threads``), and a request holds a connection only inside one
+    thread's step, so no thread waits for a connection held by a request that waits for a
+    thread (docs/concurrency.md)."""
+    settings = get_settings()
+    return _make_engine(
+        url or settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
+
+
+@lru_cache(maxsize=8)
+def _side_engine(url: str) -> Engine:
+    return _make_engine(url, pool_size=2, max_overflow=6)
+
+
+def _make_engine(url: str, *, pool_size: int, max_overflow: int) -> Engine:
+    settings = get_settings()
+    pool = {
+        "pool_size": pool_size,
+        "max_overflow": max_overflow,
+        "pool_timeout": settings.db_pool_timeout_seconds,
+    }
     if url.startswith("sqlite"):
         _ensure_sqlite_dir(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        connect_args = {"check_same_thread": False, "timeout": 30}
+        engine = create_engine(url, connect_args=connect_args, **pool)
         _configure_sqlite(engine)
     else:
-        engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, **pool)
     event.listen(engine, "before_cursor_execute", _refuse_nul)
     return engine
+
+
+@contextmanager
+def own_transaction(session: Session) -> Iterator[Connection]:
+    """A short transaction of its own, beside ``session``'s, committed on leaving the block.
+
+    For a counter that many requests take at once (case numbers): its row lock is held for
+    one statement, not until the caller's commit. The connection comes from a small pool of
+    its own, so a caller holding a connection of the main pool never waits for another one
+    of it (which, with every thread doing the same, would deadlock the pool). PostgreSQL
+    only: on SQLite the caller's write transaction already holds the database's one write
+    lock, which a second connection would wait for until the caller commits."""
+    engine = session.get_bind()
+    assert isinstance(engine, Engine) and engine.dialect.name != "sqlite"
+    with _side_engine(engine.url.render_as_string(hide_password=False)).begin() as conn:
+        yield conn
 
 
 def _ensure_sqlite_dir(url: str) -> None:
@@ -133,6 +186,19 @@ def _session_factory(url: str) -> sessionmaker[Session]:
 
 def session_factory(url: str | None = None) -> sessionmaker[Session]:
     return _session_factory(url or get_settings().database_url)
+
+
+@lru_cache(maxsize=8)
+def _read_session_factory(url: str) -> sessionmaker[Session]:
+    reading = get_engine(url).execution_options(**{READ_ONLY_OPTION: True})
+    return sessionmaker(bind=reading, expire_on_commit=False)
+
+
+def read_session_factory(url: str | None = None) -> sessionmaker[Session]:
+    """Sessions that only read: on SQLite a deferred transaction (reads run in parallel
+    under WAL) in which any write fails (``PRAGMA query_only``); on PostgreSQL an ordinary
+    transaction. Same pool as ``session_factory``."""
+    return _read_session_factory(url or get_settings().database_url)
 
 
 @contextmanager

@@ -35,6 +35,7 @@ from tongban.cases.models import (
     Task,
     Upload,
 )
+from tongban.db import own_transaction
 from tongban.regions.rules import region_prefix
 
 OPEN_REVIEW_STATES = ("in_review", "review_supplement", "suspended")
@@ -204,11 +205,21 @@ _SEQUENCE_UPSERTS = {dialect: _sequence_upsert(dialect) for dialect in ("postgre
 
 
 def next_sequence(session: Session, region_code: str, day: str) -> int:
-    """Atomic per-(region, day) counter; unique under concurrency on both databases."""
+    """Atomic per-(region, day) counter; unique under concurrency on both databases, not
+    gap-free (docs/cases.md, "Case numbers").
+
+    PostgreSQL: taken and committed in a transaction of its own, so the day's counter row
+    is locked for one statement, not until the submission commits — submissions of a day
+    run in parallel. A submission that fails afterwards leaves its number unused.
+    SQLite: on the session's connection, whose IMMEDIATE transaction already holds the
+    database's one write lock (writers are serial there anyway; a second connection would
+    wait for this one to commit)."""
     statement = _SEQUENCE_UPSERTS[session.get_bind().dialect.name]
-    # On the session's connection, as plain SQL: no ORM object is involved.
-    result = session.connection().execute(statement, {"region_code": region_code, "day": day})
-    return int(result.scalar_one())
+    values = {"region_code": region_code, "day": day}
+    if session.get_bind().dialect.name == "sqlite":
+        return int(session.connection().execute(statement, values).scalar_one())
+    with own_transaction(session) as connection:
+        return int(connection.execute(statement, values).scalar_one())
 
 
 def idempotency_record(session: Session, user_id: int, key: str) -> IdempotencyRecord | None:

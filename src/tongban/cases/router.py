@@ -22,7 +22,7 @@ from tongban.cases.schemas import (
     UnmaskRead,
     UploadRead,
 )
-from tongban.deps import SessionDep
+from tongban.deps import SessionDep, WritesOnRead
 from tongban.errors import DomainError, error_responses
 from tongban.kit.params import CaseNo, PageNumber, PageSize, RowId
 from tongban.kit.text import clean_text
@@ -173,7 +173,7 @@ def _quote(name: str) -> str:
     return quote(name)
 
 
-@router.get("/progress", response_model=ProgressRead)
+@router.get("/progress", response_model=ProgressRead, dependencies=[WritesOnRead])
 def progress(
     session: SessionDep,
     case_no: Annotated[str, Query(min_length=1, max_length=32)],

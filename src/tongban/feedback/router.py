@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from tongban.access.dependencies import CurrentActor, OptionalActor, require
 from tongban.access.rules import Actor
-from tongban.deps import SessionDep
+from tongban.deps import SessionDep, WritesOnRead
 from tongban.feedback import service
 from tongban.feedback.schemas import (
     AppealDecisionIn,
@@ -107,7 +107,7 @@ def list_complaints(
     return service.list_complaints(session, actor=actor, page=page, size=size, open_only=open_only)
 
 
-@router.get("/complaints/{complaint_no}", response_model=ComplaintRead)
+@router.get("/complaints/{complaint_no}", response_model=ComplaintRead, dependencies=[WritesOnRead])
 def read_complaint(
     complaint_no: ComplaintNo, session: SessionDep, actor: OptionalActor, code: QueryCode = None
 ) -> ComplaintRead:
