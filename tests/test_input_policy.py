@@ -378,7 +378,10 @@ def test_progress_lookup_with_a_non_ascii_code_is_not_found(
     for code in ("é", "码码码码码码", "１２３４５６", "٠١٢٣٤٥"):
         answer = client.get("/api/v1/progress", params={"case_no": case.case_no, "code": code})
         refused(answer, 404, "progress_not_found")
-    assert table_counts(demo_db) == before
+    # Nothing is stored but the guesses' throttle counter (docs/cases.md, query codes).
+    after = table_counts(demo_db)
+    assert after.pop("attempt_counters") >= before.pop("attempt_counters")
+    assert after == before
     found = client.get(
         "/api/v1/progress", params={"case_no": case.case_no, "code": case.query_code}
     )
