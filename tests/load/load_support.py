@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -25,9 +26,34 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@contextmanager
-def serving(database_url: str, var: Path, *, workers: int) -> Iterator[str]:
-    """`tongban serve --workers N` on a free port of 127.0.0.1 (the database is ready)."""
+@dataclass
+class Server:
+    """A running `tongban serve`: its address and process (the leader of its own process
+    group, so that a test can kill it together with its workers)."""
+
+    base: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def kill_hard(self) -> None:
+        """`kill -9` of the server and every worker, as a power cut would end them."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=20)
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+def start(database_url: str, var: Path, *, workers: int) -> Server:
+    """`tongban serve --workers N` on a free port of 127.0.0.1 (the database is ready);
+    the same ``var`` after a restart finds the same files."""
     port = free_port()
     env = {
         **os.environ,
@@ -38,18 +64,26 @@ def serving(database_url: str, var: Path, *, workers: int) -> Iterator[str]:
     command += ["--workers", str(workers)]
     log_path = var / f"server-{port}.log"
     with log_path.open("wb") as log:
-        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Server(f"http://127.0.0.1:{port}", process, log_path)
     try:
-        _wait_until_ready(base, server, log_path)
-        yield base
+        _wait_until_ready(server.base, process, log_path)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@contextmanager
+def serving(database_url: str, var: Path, *, workers: int) -> Iterator[str]:
+    """A server for the duration of the block; its address."""
+    server = start(database_url, var, workers=workers)
+    try:
+        yield server.base
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        server.stop()
 
 
 def _wait_until_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
