@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, literal, or_, update
+from sqlalchemy import case, delete, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -132,6 +132,21 @@ def clear_account(session: Session, account_ref: str) -> None:
             )
         )
     )
+
+
+def locked_until(session: Session, account_ref: str) -> datetime | None:
+    """When the account's lock ends — from every address or from any one — or None."""
+    moment = now()
+    ends = session.scalars(
+        select(LoginThrottle.locked_until).where(
+            or_(
+                LoginThrottle.username == account_ref,
+                LoginThrottle.username.startswith(f"pair:{account_ref[:16]}", autoescape=True),
+            ),
+            LoginThrottle.locked_until > moment,
+        )
+    )
+    return max(ends, default=None)
 
 
 def account_ref(account: str) -> str:

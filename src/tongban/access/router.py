@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 
-from tongban.access import service
+from tongban.access import admin, service
 from tongban.access.dependencies import CurrentActor, require
 from tongban.access.rules import Actor
 from tongban.access.schemas import SessionsEnded, TokenRequest, TokenResponse, UserRead
@@ -85,7 +85,7 @@ def me(actor: CurrentActor) -> UserRead:
 )
 def end_user_sessions(username: Username, session: SessionDep, actor: UserAdmin) -> SessionsEnded:
     """End every session and token of the account (audited as users.end_sessions)."""
-    ended = service.end_sessions(session, actor=actor, username=username)
+    ended = admin.end_sessions(session, actor=actor, username=username)
     return SessionsEnded(username=username, ended=ended)
 
 
@@ -97,5 +97,5 @@ def end_user_sessions(username: Username, session: SessionDep, actor: UserAdmin)
 )
 def unlock_user(username: Username, session: SessionDep, actor: UserAdmin) -> Response:
     """Lift the failed sign-in lock of the account from every address (audited as users.unlock)."""
-    service.unlock(session, actor=actor, username=username)
+    admin.unlock(session, actor=actor, username=username)
     return Response(status_code=204)

@@ -172,29 +172,6 @@ def set_password(session: Session, user: User, password: str) -> None:
     session.flush()
 
 
-def unlock(session: Session, *, actor: Actor, username: str) -> None:
-    """An admin lifts the failed sign-in lock of an account, from every address (audited)."""
-    user = _user_named(session, username)
-    login_limits.clear_account(session, login_limits.account_ref(f"uid:{user.id}"))
-    from tongban.audit import service as audit_service
-
-    audit_service.record_action(
-        session, actor=actor, action="users.unlock", subject_kind="user", subject_ref=username
-    )
-
-
-def end_sessions(session: Session, *, actor: Actor, username: str) -> int:
-    """An admin ends every session and token of an account (audited); returns how many."""
-    user = _user_named(session, username)
-    ended = sessions.revoke_all(session, user_id=user.id, reason="admin")
-    from tongban.audit import service as audit_service
-
-    audit_service.record_action(
-        session, actor=actor, action="users.end_sessions", subject_kind="user", subject_ref=username
-    )
-    return ended
-
-
 def _user_named(session: Session, username: str) -> User:
     user = repository.by_username(session, username)
     if user is None:

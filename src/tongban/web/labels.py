@@ -52,6 +52,7 @@ ROLES = {
     "clerk": _("窗口人员"),
     "reviewer": _("部门审批人员"),
     "admin": _("中心管理员"),
+    "auditor": _("安全审计员"),
     "system": _("系统"),
 }
 DELIVERY_METHODS = {"pickup": _("窗口领取"), "mail": _("邮寄送达"), "electronic": _("电子送达")}
