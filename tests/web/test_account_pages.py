@@ -14,7 +14,6 @@ from tongban.db import session_factory
 from web.webtools import DEMO_PASSWORD, csrf, login, logout
 
 
-
 def _audited(url: str, action: str, username: str) -> bool:
     with session_factory(url)() as s:
         entries = s.scalars(select(AuditEntry).where(AuditEntry.action == action))
