@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     audit_checkpoint_file: Path = VAR_DIR / "audit-checkpoints.jsonl"
     audit_checkpoint_every: int = 1000  # entries between automatic checkpoints
     audit_checkpoint_seconds: int = 300  # or this long since the last one
+    # Appends under contention are queued and integrated into the tree within this
+    # published maximum merge delay (docs/audit.md, "Queued appends"); "queue" queues
+    # every append, "direct" integrates in the writer's transaction when the head is free.
+    audit_max_merge_delay_seconds: float = 2.0
+    audit_append: str = "direct"  # or "queue"
     # Misuse alerts (rules first; docs/audit.md explains each).
     alert_window_minutes: int = 60
     alert_bulk_persons: int = 200  # distinct persons one account reads in the window

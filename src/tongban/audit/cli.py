@@ -36,6 +36,14 @@ def verify(
         f"{report.tree_size} entries, {report.checked_checkpoints} checkpoints, "
         f"{report.seconds:.2f} s"
     )
+    delay = get_settings().audit_max_merge_delay_seconds
+    if report.queued:
+        typer.echo(
+            f"另有 {report.queued} 条记录排队待并入"
+            f"（密钥校验码已核对，最长并入延迟 {delay:g} 秒）\n"
+            f"{report.queued} queued entries awaiting integration (MACs checked; maximum "
+            f"merge delay {delay:g} s)"
+        )
     for warning in report.warnings:
         typer.secho(f"注意：{warning.zh}\nwarning: {warning.en}", fg="yellow", err=True)
     if report.ok:
@@ -50,11 +58,24 @@ def verify(
 
 
 @app.command()
+def integrate() -> None:
+    """Integrate queued entries into the tree now (app servers do it within the maximum
+    merge delay by themselves), then sign a checkpoint if one is due."""
+    from tongban.audit.integrator import integrate_pending
+    from tongban.config import get_settings
+
+    count = integrate_pending(get_settings().database_url)
+    typer.echo(f"已并入 {count} 条排队记录\nintegrated {count} queued entries")
+
+
+@app.command()
 def checkpoint() -> None:
     """Sign the current tree head now, and write any checkpoint the witness file lacks."""
     from tongban.audit import checkpoints
+    from tongban.audit.integrator import integrate_pending
     from tongban.db import transaction
 
+    integrate_pending()  # sign what was recorded, queued entries included
     with transaction() as session:
         made = checkpoints.create_checkpoint(session)
         latest = made or checkpoints.latest(session)
@@ -91,6 +112,9 @@ def prove(
     if (seq is None) == (consistency is None):
         typer.secho("give --seq N or --consistency M N", fg="red", err=True)
         raise typer.Exit(2)
+    from tongban.audit.integrator import integrate_pending
+
+    integrate_pending()  # a just-recorded entry may still be queued
     try:
         with transaction() as session:
             if seq is not None:

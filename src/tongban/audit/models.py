@@ -132,3 +132,38 @@ class AuditReaderPerson(Base):
     actor_user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     person_ref: Mapped[str] = mapped_column(String(32), primary_key=True)
     last_read_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditQueued(Base):
+    """An entry written in the reader's transaction, not yet integrated into the tree.
+
+    The same fields as ``AuditEntry`` without a position: ``seq``, the leaf hash and
+    its MAC are given at integration, under the head lock, in queue order. ``mac`` is a
+    keyed hash of the entry's queued canonical bytes (key outside the database), so a
+    queued entry rewritten before integration is refused and named (docs/audit.md).
+    """
+
+    __tablename__ = "audit_queue"
+    __table_args__ = (
+        Index("ix_audit_queue_actor_at", "actor_user_id", "at"),
+        Index("ix_audit_queue_person_at", "person_ref", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    actor_username: Mapped[str] = mapped_column(String(64), default="")
+    actor_name: Mapped[str] = mapped_column(String(64), default="")
+    actor_role: Mapped[str] = mapped_column(String(16), default="")
+    actor_department_code: Mapped[str | None] = mapped_column(String(18))
+    action: Mapped[str] = mapped_column(String(32))
+    subject_kind: Mapped[str] = mapped_column(String(24))
+    subject_ref: Mapped[str] = mapped_column(String(64), default="")
+    person_ref: Mapped[str | None] = mapped_column(String(32))
+    fields: Mapped[list[str]] = mapped_column(JSON, default=list)
+    purpose_code: Mapped[str] = mapped_column(String(32), default="")
+    purpose_text: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[str] = mapped_column(String(16), default="ok")
+    related: Mapped[bool | None] = mapped_column(default=None)
+    client_addr: Mapped[str | None] = mapped_column(String(64))
+    mac: Mapped[str] = mapped_column(String(64))

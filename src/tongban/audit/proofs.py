@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from tongban.audit import checkpoints, merkle, repository, service, signing
+from tongban.audit import checkpoints, merkle, queue, repository, service, signing
 from tongban.audit.checkpoints import Checkpoint
-from tongban.errors import Invalid, NotFound
+from tongban.config import get_settings
+from tongban.errors import Conflict, Invalid, NotFound
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,18 @@ def _bad_size(size: int, low: int, high: int) -> Invalid:
 def inclusion_proof(session: Session, *, seq: int, size: int | None = None) -> InclusionProof:
     """Prove entry ``seq`` is in the tree of ``size`` leaves (default: the latest checkpoint)."""
     entry = repository.entry(session, seq) if seq >= 1 else None
+    if entry is None and seq > _tree_size(session) and queue.pending_count(session):
+        delay = get_settings().audit_max_merge_delay_seconds
+        raise Conflict(
+            "audit_entry_queued",
+            f"访问记录 {seq} 尚未并入日志树：仍有记录在队列中等待并入"
+            f"（最长并入延迟 {delay:g} 秒）；"
+            "请稍后再试，或先运行 tongban audit integrate。",
+            f"Entry {seq} is not in the tree yet: entries are queued for integration "
+            f"(maximum merge delay {delay:g} s); try again shortly or run tongban audit "
+            "integrate first.",
+            details={"seq": seq, "max_merge_delay_seconds": delay},
+        )
     if entry is None:
         raise NotFound(
             "audit_entry_not_found", f"访问记录不存在：{seq}", f"Audit entry not found: {seq}"

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Table,
     and_,
     func,
     insert,
+    null,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -28,6 +31,7 @@ from tongban.audit.models import (
     AuditCheckpoint,
     AuditEntry,
     AuditHead,
+    AuditQueued,
     AuditVerification,
 )
 
@@ -36,6 +40,7 @@ HEAD_ID = 1
 
 _HEAD = cast(Table, AuditHead.__table__)
 _ENTRIES = cast(Table, AuditEntry.__table__)
+_QUEUE = cast(Table, AuditQueued.__table__)  # entries not yet integrated (audit.queue)
 _LOADED_HEAD = identity_key(AuditHead, HEAD_ID)
 
 _LOCKED_HEAD = (
@@ -97,6 +102,18 @@ def lock_head_values(session: Session) -> HeadValues:
         row = session.execute(_LOCKED_HEAD_VALUES).first()
     assert row is not None
     return HeadValues(*row)
+
+
+def try_lock_head_values(session: Session) -> HeadValues | None:
+    """``lock_head_values`` without waiting: None while another transaction holds the head
+    (PostgreSQL, SKIP LOCKED); a head that does not exist yet is created and locked."""
+    if session.autoflush:
+        session.flush()
+    row = session.execute(_LOCKED_HEAD_VALUES.with_for_update(skip_locked=True)).first()
+    if row is not None:
+        return HeadValues(*row)
+    exists = session.execute(select(_HEAD.c.id).where(_HEAD.c.id == HEAD_ID)).first()
+    return None if exists else lock_head_values(session)
 
 
 def _create_head(session: Session) -> None:
@@ -219,27 +236,31 @@ def add_verification(session: Session, values: dict[str, Any]) -> AuditVerificat
 # Window counts use the (actor_user_id, at) index, a person's accesses the (person_ref, at) one.
 
 
-def _personal_read(read_actions: Sequence[str]) -> Any:
+def _personal_read(table: Table, read_actions: Sequence[str]) -> Any:
     return and_(
-        AuditEntry.action.in_(read_actions),
-        AuditEntry.person_ref.is_not(None),
-        AuditEntry.result == "ok",
+        table.c.action.in_(read_actions),
+        table.c.person_ref.is_not(None),
+        table.c.result == "ok",
     )
 
 
 def persons_read_since(
     session: Session, *, user_id: int, read_actions: Sequence[str], since: datetime
 ) -> set[str]:
-    rows = session.scalars(
-        select(AuditEntry.person_ref)
-        .distinct()
-        .where(
-            AuditEntry.actor_user_id == user_id,
-            AuditEntry.at >= since,
-            _personal_read(read_actions),
+    """The persons the account read since then, in the tree or still queued."""
+    found: set[str] = set()
+    for table in (_ENTRIES, _QUEUE):
+        rows = session.scalars(
+            select(table.c.person_ref)
+            .distinct()
+            .where(
+                table.c.actor_user_id == user_id,
+                table.c.at >= since,
+                _personal_read(table, read_actions),
+            )
         )
-    )
-    return {person for person in rows if person}
+        found.update(person for person in rows if person)
+    return found
 
 
 def recent_alert(
@@ -314,14 +335,45 @@ def alert_counts_by_status(session: Session) -> dict[str, int]:
     return {status: int(count) for status, count in rows}
 
 
+# The columns an auditor or a data subject sees (schemas.AccessRead); a queued entry
+# has no seq yet.
+_SHOWN = (
+    "at",
+    "actor_username",
+    "actor_name",
+    "actor_role",
+    "actor_department_code",
+    "action",
+    "subject_kind",
+    "subject_ref",
+    "fields",
+    "purpose_code",
+    "purpose_text",
+    "result",
+    "related",
+    "client_addr",
+)
+
+
 def _entries_page(
-    session: Session, condition: Any, *, offset: int, limit: int
-) -> tuple[list[AuditEntry], int]:
-    total = session.scalar(select(func.count()).select_from(AuditEntry).where(condition)) or 0
-    rows = session.scalars(
-        select(AuditEntry)
-        .where(condition)
-        .order_by(AuditEntry.at.desc(), AuditEntry.seq.desc())
+    session: Session, condition_of: Callable[[Table], Any], *, offset: int, limit: int
+) -> tuple[list[Any], int]:
+    """Entries of the tree and of the queue (not yet integrated) matching the condition,
+    newest first: whoever looks sees an access the moment it was recorded."""
+    total = 0
+    for table in (_ENTRIES, _QUEUE):
+        count = select(func.count()).select_from(table).where(condition_of(table))
+        total += session.scalar(count) or 0
+    integrated = select(_ENTRIES.c.seq, *(_ENTRIES.c[name] for name in _SHOWN)).where(
+        condition_of(_ENTRIES)
+    )
+    queued = select(null().cast(Integer).label("seq"), *(_QUEUE.c[name] for name in _SHOWN)).where(
+        condition_of(_QUEUE)
+    )
+    both = union_all(integrated, queued).subquery()
+    rows = session.execute(
+        select(both)
+        .order_by(both.c.at.desc(), both.c.seq.desc().nulls_first())
         .offset(offset)
         .limit(limit)
     )
@@ -336,24 +388,27 @@ def person_accesses(
     purposes: Sequence[str] = (),
     offset: int,
     limit: int,
-) -> tuple[list[AuditEntry], int]:
+) -> tuple[list[Any], int]:
     """Entries about a person by these roles, or (whoever read) for these purposes."""
-    by: ColumnElement[bool] = AuditEntry.actor_role.in_(roles)
-    if purposes:
-        by = or_(by, AuditEntry.purpose_code.in_(purposes))
-    condition = and_(AuditEntry.person_ref == person_ref, by)
+
+    def condition(table: Table) -> ColumnElement[bool]:
+        by: ColumnElement[bool] = table.c.actor_role.in_(roles)
+        if purposes:
+            by = or_(by, table.c.purpose_code.in_(purposes))
+        return and_(table.c.person_ref == person_ref, by)
+
     return _entries_page(session, condition, offset=offset, limit=limit)
 
 
 def account_entries(
     session: Session, *, user_id: int | None, username: str, offset: int, limit: int
-) -> tuple[list[AuditEntry], int]:
+) -> tuple[list[Any], int]:
     # By id where the account exists (indexed); by name for one removed since.
-    condition = (
-        AuditEntry.actor_user_id == user_id
-        if user_id is not None
-        else AuditEntry.actor_username == username
-    )
+    def condition(table: Table) -> ColumnElement[bool]:
+        if user_id is not None:
+            return table.c.actor_user_id == user_id
+        return table.c.actor_username == username
+
     return _entries_page(session, condition, offset=offset, limit=limit)
 
 

@@ -50,7 +50,7 @@ class AccessRead(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
-    seq: int
+    seq: int | None  # None: queued, not yet integrated into the tree (docs/audit.md)
     at: datetime
     actor_username: str
     actor_name: str

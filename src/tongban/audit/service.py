@@ -17,10 +17,9 @@ from sqlalchemy.orm import Session
 
 from tongban.access import service as access_service
 from tongban.access.rules import Actor
-from tongban.audit import context, merkle, repository
+from tongban.audit import context, repository
 from tongban.audit import rules as audit_rules
 from tongban.audit.models import AuditAlert
-from tongban.audit.repository import HeadValues
 from tongban.audit.schemas import (
     AccountHistory,
     AlertPage,
@@ -161,8 +160,8 @@ def entry_mac(leaf_hex: str, key: bytes | None = None) -> str:
     return hmac.digest(key or mac_key(), bytes.fromhex(leaf_hex), "sha256").hex()
 
 
-def record(session: Session, *, actor: Actor | None, access: Access) -> int:
-    """Append one entry; returns its sequence number."""
+def record(session: Session, *, actor: Actor | None, access: Access) -> int | None:
+    """Append one entry; returns its sequence number (None: queued, docs/audit.md)."""
     return record_many(session, actor=actor, accesses=[access])[-1]
 
 
@@ -174,7 +173,7 @@ def record_action(
     subject_kind: str,
     subject_ref: str,
     purpose_code: str = "administration",
-) -> int:
+) -> int | None:
     """A privileged action (an item saved, a user created, a calendar loaded …); actor
     None means the command line run by an operator."""
     return record(
@@ -189,34 +188,49 @@ def record_action(
     )
 
 
-def record_many(session: Session, *, actor: Actor | None, accesses: Sequence[Access]) -> list[int]:
-    """Append entries in order under the head lock; returns their sequence numbers."""
+def record_many(
+    session: Session, *, actor: Actor | None, accesses: Sequence[Access]
+) -> list[int | None]:
+    """Record entries in order, in the caller's transaction; returns their sequence numbers.
+
+    When the head is free (always on SQLite) the entries are appended to the tree here,
+    after any queued ones; when another transaction holds it (PostgreSQL) they are
+    queued, MACed, and integrated within the maximum merge delay — their numbers are
+    then None. Either way the misuse rules run now, on these rows.
+    """
     if not accesses:
         return []
-    head = repository.lock_head_values(session)
-    frontier = [bytes.fromhex(h) for h in head.frontier]
-    size = head.tree_size
+    from tongban.audit import alerts, queue
+
     # In UTC, as the database gives it back: the canonical bytes must read the same later.
     at = now().astimezone(UTC)
+    rows = [_row(actor, access, at=at) for access in accesses]
     key = mac_key()
-    rows = []
-    for access in accesses:
-        row = _row(actor, access, seq=size + 1, at=at)
-        leaf = merkle.leaf_hash(canonical(row))
-        row["leaf_hash"] = leaf.hex()
-        row["mac"] = entry_mac(row["leaf_hash"], key)
-        merkle.append_leaf(frontier, size, leaf)
-        size += 1
-        rows.append(row)
-    repository.insert_entries(session, rows)
-    repository.store_head(session, tree_size=size, frontier=[h.hex() for h in frontier])
-    _after_append(session, actor, rows, head._replace(tree_size=size))
-    return [row["seq"] for row in rows]
+    head = queue.head_if_free(session)
+    seqs: list[int | None]
+    if head is None:
+        queue.enqueue(session, rows, key)
+        seqs = [None] * len(rows)
+    else:
+        head, _ = queue.integrate_locked(session, head, key)
+        head, appended = queue.append_locked(session, head, rows, key)
+        queue.checkpoint_if_due(session, head)
+        seqs = list(appended)
+    alerts.evaluate(session, actor, rows, log_id=head.log_id if head else "")
+    return seqs
 
 
-def _row(actor: Actor | None, access: Access, *, seq: int, at: datetime) -> dict[str, Any]:
+def integrate_pending(url: str | None = None) -> int:
+    """Integrate every queued entry into the tree, in batches of their own transactions;
+    returns how many were integrated. For the job runner and ``tongban audit integrate``;
+    cheap when nothing is queued (one read, no lock)."""
+    from tongban.audit import integrator
+
+    return integrator.integrate_pending(url)
+
+
+def _row(actor: Actor | None, access: Access, *, at: datetime) -> dict[str, Any]:
     return {
-        "seq": seq,
         "at": at,
         "actor_user_id": actor.user_id if actor else None,
         "actor_username": actor.username if actor else "",
@@ -235,20 +249,6 @@ def _row(actor: Actor | None, access: Access, *, seq: int, at: datetime) -> dict
         "related": access.related,
         "client_addr": context.client_addr.get(),
     }
-
-
-def _after_append(
-    session: Session, actor: Actor | None, rows: list[dict[str, Any]], head: HeadValues
-) -> None:
-    from tongban.audit import alerts, checkpoints
-
-    checkpoints.checkpoint_after_append(
-        session,
-        tree_size=head.tree_size,
-        last_checkpoint_size=head.last_checkpoint_size,
-        last_checkpoint_at=head.last_checkpoint_at,
-    )
-    alerts.evaluate(session, actor, rows, log_id=head.log_id)
 
 
 # --- The tree: checkpoints, verification and proofs (audit.checkpoints/verify/proofs) ---

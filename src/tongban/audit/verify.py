@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session
 
-from tongban.audit import checkpoints, merkle, repository, service, signing
+from tongban.audit import checkpoints, merkle, queue, repository, service, signing
 from tongban.audit.checkpoints import Checkpoint
 from tongban.audit.models import AuditHead
 
@@ -49,6 +49,7 @@ class VerifyReport:
     first_bad_seq: int | None = None
     seconds: float = 0.0
     warnings: list[Finding] = field(default_factory=list)
+    queued: int = 0  # entries queued, not yet integrated (each MAC checked)
 
 
 # -- findings ------------------------------------------------------------------------
@@ -205,6 +206,8 @@ def check(session: Session, *, witness_file: Path | None = None) -> VerifyReport
             if problem:
                 break
     problem = problem or _tail_problem(head, size, frontier, known)
+    queued = queue.pending_rows(session)
+    problem = problem or _queued_problem(queued)
     return VerifyReport(
         ok=problem is None,
         tree_size=size,
@@ -214,7 +217,22 @@ def check(session: Session, *, witness_file: Path | None = None) -> VerifyReport
         first_bad_seq=problem.seq if problem else None,
         seconds=time.perf_counter() - started,
         warnings=warnings,
+        queued=len(queued),
     )
+
+
+def _queued_problem(rows: Sequence[Any]) -> Finding | None:
+    """The first queued entry whose MAC does not match its content (rewritten, or
+    inserted by someone without the key); queued rows carry no position yet."""
+    key = service.mac_key()
+    for row in rows:
+        values = dict(zip(queue.QUEUED_FIELDS, row[2:], strict=True))
+        if not hmac.compare_digest(queue.queued_mac(values, key), row[1] or ""):
+            return Finding(
+                f"排队待并入的第 {row[0]} 号记录被篡改或伪造（密钥校验码不符）",
+                f"queued entry {row[0]} altered or forged (its MAC does not match)",
+            )
+    return None
 
 
 def _entry(
@@ -357,7 +375,7 @@ def verify(
     in a transaction of its own.
     """
     url = target if isinstance(target, str) else _url_of(target)
-    with _snapshot(url) as session:
+    with read_only_session(url) as session:
         report = check(session, witness_file=witness_file)
     if keep and isinstance(target, Session):
         _keep(target, report)
@@ -387,7 +405,7 @@ def _keep(session: Session, report: VerifyReport) -> None:
 
 
 @contextmanager
-def _snapshot(url: str) -> Iterator[Session]:
+def read_only_session(url: str) -> Iterator[Session]:
     """A read-only view of one moment: head, checkpoints and entries agree with each
     other even while requests append, so a concurrent append never looks like tampering."""
     if url.startswith("sqlite"):
