@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tongban import events
 from tongban.api import API_PREFIX, api_routers
 from tongban.audit import context as audit_context
+from tongban.audit.integrator import with_integrator
 from tongban.config import Settings, get_settings
 from tongban.db import session_factory
 from tongban.deps import limit_threads
@@ -321,7 +322,8 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
         title="tongban 通办 API",
         version="0.1.0",
         description="一网通办 integrated government-service platform",
-        lifespan=limit_threads,  # no more threads than connections (docs/concurrency.md)
+        # no more threads than connections (docs/concurrency.md); the audit integrator
+        lifespan=with_integrator(limit_threads),
     )
     app.state.settings = settings
     app.state.database_url = database_url or settings.database_url
