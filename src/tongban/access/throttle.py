@@ -16,6 +16,7 @@ from sqlalchemy import case, literal, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from tongban import db
 from tongban.access.models import AttemptCounter
 from tongban.access.rules import THROTTLES
 from tongban.db import UTCDateTime
@@ -75,23 +76,43 @@ LOOKUP_LIMITS: dict[str, tuple[int, int]] = {
 @contextmanager
 def own_transaction(session: Session) -> Iterator[Session]:
     """A short transaction of its own for counters, committed at once — so a count holds
-    whatever the caller's transaction does, and parallel requests see each other's.
+    whatever the caller's transaction does, and parallel requests see each other's; a
+    refusal raised inside the block is committed too (the attempt was counted).
 
-    On SQLite, a second connection would wait on the caller's own write lock when the
-    caller's transaction is already open; there every writer is serialized by the
+    On PostgreSQL the connection comes from the small side pool of ``db.own_transaction``,
+    never from the main pool the caller already holds one of (a burst would otherwise wait
+    for itself). On SQLite, a second connection would wait on the caller's own write lock
+    when the caller's transaction is already open; there every writer is serialized by the
     database anyway, so the counters go into the caller's transaction.
     """
     bind = session.get_bind()
-    if bind.dialect.name == "sqlite" and session.in_transaction():
+    if bind.dialect.name == "sqlite":
+        yield from _sqlite_counter(session)
+        return
+    failure: BaseException | None = None
+    with db.own_transaction(session) as connection:
+        own = Session(bind=connection)
+        try:
+            yield own
+        except BaseException as error:  # counted all the same: commit, then raise
+            failure = error
+        own.flush()
+        own.close()
+    if failure is not None:
+        raise failure
+
+
+def _sqlite_counter(session: Session) -> Iterator[Session]:
+    if session.in_transaction():
         yield session
         session.flush()
         return
-    own = Session(bind=bind)
+    own = Session(bind=session.get_bind())
     try:
         yield own
         own.commit()
     except BaseException:
-        own.commit()  # a refusal still counted the attempt
+        own.commit()
         raise
     finally:
         own.close()
