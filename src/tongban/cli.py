@@ -68,84 +68,44 @@ def serve(
 
 @app.command()
 def worker(
-    once: Annotated[bool, typer.Option("--once", help="one round of sweeps, then exit")] = False,
+    once: Annotated[bool, typer.Option("--once", help="every task once, then exit")] = False,
     interval: Annotated[
-        float | None, typer.Option(help="seconds between rounds (TONGBAN_WORKER_INTERVAL_SECONDS)")
+        float | None,
+        typer.Option(help="seconds between sweeps (TONGBAN_WORKER_INTERVAL_SECONDS)"),
+    ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="serve job outcome metrics on http://127.0.0.1:PORT/metrics"),
     ] = None,
 ) -> None:
-    """Periodic work: case deadline warnings to the departments that owe the next step,
+    """Background work: case deadline warnings to the departments that owe the next step,
     complaint deadline warnings and escalations, auto-confirmation, overdue 差评
-    follow-ups, then delivery of queued e-mail and SMS, and removal of files chosen on a form
-    that was never sent (pending uploads older than a week). Idempotent: several workers may
-    run at once."""
-    import logging
-    import time
-
+    follow-ups, delivery of queued e-mail and SMS, the audit log's queued entries merged
+    into its signed tree, and removal of files chosen on a form that was never sent.
+    On PostgreSQL several workers on several hosts share one job queue (procrastinate) and
+    each job runs once; on SQLite one worker runs them (APScheduler). docs/operations.md"""
     from tongban.config import get_settings
     from tongban.events import register_handlers
-    from tongban.feedback import jobs
-    from tongban.notify import jobs as notify_jobs
+    from tongban.jobs import metrics, runner
 
     _require_migrated()
     register_handlers()
-
-    def sweeps() -> None:
-        report = jobs.run_once()
-        typer.echo(
-            f"warnings {report.warnings} · escalations {report.escalations} · "
-            f"auto-confirmed {report.auto_confirmed} · "
-            f"follow-ups overdue {report.follow_ups_overdue}"
-        )
-
-    def delivery() -> None:
-        sent = notify_jobs.deliver_due()
-        typer.echo(
-            f"notifications sent {sent.sent} · retried {sent.retried} · failed {sent.failed} · "
-            f"skipped {sent.skipped} · expired {sent.expired}"
-        )
-
-    def case_deadlines() -> None:
-        from tongban.cases import jobs as case_jobs
-        from tongban.db import transaction
-
-        with transaction() as session:
-            warned = case_jobs.sweep_deadlines(session)
-        typer.echo(f"case deadline warnings {warned}")
-
-    def stale_uploads() -> None:
-        from tongban.cases import jobs as case_jobs
-
-        typer.echo(f"stale pending uploads removed {case_jobs.sweep_stale_uploads()}")
-
-    def one_round() -> bool:
-        ok = True
-        rounds = (
-            ("case deadlines", case_deadlines),
-            ("sweeps", sweeps),
-            ("notification delivery", delivery),
-            ("stale uploads", stale_uploads),
-        )
-        for name, work in rounds:
-            try:  # each in its own transactions: one failing does not stop the other
-                work()
-            except Exception:
-                logging.getLogger("tongban.worker").exception("%s failed", name)
-                ok = False
-        return ok
-
+    url = get_settings().database_url
     if once:
-        if not one_round():
+        if not runner.run_once(url, say=typer.echo):
             raise typer.Exit(1)
         return
+    runner.configure_logging()
+    if metrics_port is not None:
+        metrics.serve(metrics_port)
     seconds = interval if interval is not None else get_settings().worker_interval_seconds
-    typer.echo(f"tongban worker: sweeping every {seconds:g} s (Ctrl-C to stop)")
+    kind = "procrastinate" if runner.is_postgresql(url) else "APScheduler"
+    typer.echo(f"tongban worker ({kind}): sweeps every {seconds:g} s (Ctrl-C to stop)")
     try:
-        while True:
-            started = time.monotonic()
-            one_round()
-            time.sleep(max(0.0, seconds - (time.monotonic() - started)))
-    except KeyboardInterrupt:
-        typer.echo("stopped")
+        runner.run_forever(url, interval=seconds)
+    except DomainError as error:
+        _fail(error)
+    typer.echo("stopped")
 
 
 def _require_migrated() -> None:
@@ -209,25 +169,31 @@ def demo_run(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on", min=1, max=65535)] = 8000,
 ) -> None:
-    """Load the demo (idempotent) and serve it on http://HOST:PORT, delivering messages in
-    the background (SMS to the demo gateway's page /demo/sms unless configured otherwise)."""
+    """Load the demo (idempotent) and serve it on http://HOST:PORT, running the background
+    work in this process: messages are delivered (SMS to the demo gateway's page /demo/sms
+    unless configured otherwise), the audit log's entries integrated, deadlines swept."""
     import os
 
     from tongban.config import get_settings
-    from tongban.notify.jobs import BackgroundDelivery
+    from tongban.events import register_handlers
+    from tongban.jobs.county import CountyWorker
+    from tongban.jobs.tasks import schedule
 
     if "TONGBAN_SMS_GATEWAY" not in os.environ and get_settings().sms_gateway == "none":
         os.environ["TONGBAN_SMS_GATEWAY"] = "demo"  # a configured gateway (.env) wins
         get_settings.cache_clear()
     demo_load()
-    delivery = BackgroundDelivery(interval=1.0).start()
+    # The background work in this process too (every second for the demo), so the demo
+    # needs no second process; a separate `tongban worker` would refuse to start beside it.
+    register_handlers()  # the sweeps' warnings become notifications before the app starts
+    background = CountyWorker(get_settings().database_url, schedule(interval=1.0)).start()
     typer.echo(f"\n打开 / open http://{host}:{port}/")
     if get_settings().sms_gateway == "demo":
         typer.echo(f"演示短信 / demo SMS: http://{host}:{port}/demo/sms")
     try:
         serve(host=host, port=port, workers=1)
     finally:
-        delivery.stop()
+        background.stop()
 
 
 def _print_logins() -> None:

@@ -62,6 +62,12 @@ def sweep_deadlines(session: Session, *, at: datetime | None = None) -> int:
     return published
 
 
+def warn_deadlines(url: str | None = None, *, at: datetime | None = None) -> int:
+    """``sweep_deadlines`` in a transaction of its own (the job runner's entry)."""
+    with transaction(url) as session:
+        return sweep_deadlines(session, at=at)
+
+
 def _owing(case: Case) -> tuple[str, ...]:
     pending = [t.department_code for t in case.tasks if t.state == "pending"]
     if pending:
