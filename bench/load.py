@@ -1,7 +1,7 @@
 """Load on a real server: tongban's pages and API against a "hello" page as the ceiling.
 
 Run: .venv/bin/python bench/load.py [--seconds 10] [--connections 16]
-         [--configs sqlite:1,postgresql:1,postgresql:2]
+         [--configs sqlite:1,postgresql:1,postgresql:2] [--targets home,search,item,search-api]
 
 Needs `wrk` (Debian package ``wrk``). For each configuration (database, worker processes) it
 loads the demo county into a fresh database, starts ``tongban serve`` and, on the same uvicorn
@@ -54,6 +54,10 @@ end
 READ_LUA = """
 wrk.headers["Authorization"] = "Bearer %(token)s"
 """
+GZIP_LUA = """
+wrk.headers["Accept-Encoding"] = "gzip, deflate, br"
+"""
+TARGETS = "home,home-gzip,search,item,search-api,case-read,submission"
 
 
 @dataclass
@@ -172,7 +176,9 @@ def token(base: str, username: str) -> str:
     return str(answer.json()["access_token"])
 
 
-def run_config(backend: str, workers: int, seconds: int, connections: int) -> list[Result]:
+def run_config(
+    backend: str, workers: int, seconds: int, connections: int, chosen: set[str]
+) -> list[Result]:
     work = Path(tempfile.mkdtemp(prefix=f"tongban-load-{backend}-"))
     url = make_database(backend, work)
     env = environment(url)
@@ -190,14 +196,14 @@ def run_config(backend: str, workers: int, seconds: int, connections: int) -> li
         serve = [sys.executable, "-m", "tongban.cli", "serve", "--port", str(port)]
         serve += ["--workers", str(workers)]
         with server(serve, env, port, work) as base:
-            results += _targets(base, data, seconds, connections, work)
+            results += _targets(base, data, seconds, connections, work, chosen)
     finally:
         drop_database(url)
     return results
 
 
 def _targets(
-    base: str, data: dict[str, Any], seconds: int, connections: int, work: Path
+    base: str, data: dict[str, Any], seconds: int, connections: int, work: Path, chosen: set[str]
 ) -> list[Result]:
     clerk, applicant = token(base, "clerk"), token(base, "applicant_ma")
     body = json.dumps({"item_code": data["item_code"], "form": data["form"], "materials": []})
@@ -213,21 +219,27 @@ def _targets(
     )
     if probe.status_code != 201:
         raise RuntimeError(f"the submission body is refused: {probe.status_code} {probe.text}")
-    targets: list[tuple[str, str, str | None]] = [
-        ("home page", "/", None),
-        ("search page", f"/search?q={quote('低保')}", None),
-        ("item guide", f"/items/{data['item_code']}", None),
-        ("search API", f"/api/v1/items?q={quote('低保')}", None),
-        ("audited case read", f"/api/v1/cases/{data['case_no']}", READ_LUA % {"token": clerk}),
-        (
+    targets: dict[str, tuple[str, str, str | None]] = {
+        "home": ("home page", "/", None),
+        "home-gzip": ("home page, gzip", "/", GZIP_LUA),
+        "search": ("search page", f"/search?q={quote('低保')}", None),
+        "item": ("item guide", f"/items/{data['item_code']}", None),
+        "search-api": ("search API", f"/api/v1/items?q={quote('低保')}", None),
+        "case-read": (
+            "audited case read",
+            f"/api/v1/cases/{data['case_no']}",
+            READ_LUA % {"token": clerk},
+        ),
+        "submission": (
             "case submission",
             "/api/v1/cases",
             SUBMIT_LUA % {"token": applicant, "body": body},
         ),
-    ]
+    }
     return [
         _named(name, wrk(base + path, seconds, connections, script, work))
-        for name, path, script in targets
+        for key, (name, path, script) in targets.items()
+        if key in chosen
     ]
 
 
@@ -241,10 +253,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--configs", default="sqlite:1,postgresql:1,postgresql:2")
+    parser.add_argument("--targets", default=TARGETS, help=f"some of {TARGETS}")
     args = parser.parse_args()
+    chosen = set(args.targets.split(","))
+    if chosen - set(TARGETS.split(",")):
+        parser.error(f"unknown targets: {', '.join(sorted(chosen - set(TARGETS.split(','))))}")
     for config in args.configs.split(","):
         backend, workers = config.split(":")
-        results = run_config(backend, int(workers), args.seconds, args.connections)
+        results = run_config(backend, int(workers), args.seconds, args.connections, chosen)
         ceiling = results[0].rps
         print(f"\n{backend}, {workers} worker(s), wrk -t2 -c{args.connections} -d{args.seconds}s")
         print(f"{'target':<20} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'÷hello':>7} errors")

@@ -35,9 +35,11 @@ from tongban.kit.text import (
     text_error,
 )
 from tongban.ops.wiring import install as install_operations
+from tongban.web import page_cache
 from tongban.web.static_files import HashedStaticFiles
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
+SESSION_COOKIE = "tongban_session"
 
 HTTP_ERROR_TEXT: dict[int, tuple[str, str, str]] = {
     404: ("not_found", "页面或资源不存在。", "Not found."),
@@ -352,7 +354,7 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),
-        session_cookie="tongban_session",
+        session_cookie=SESSION_COOKIE,
         max_age=settings.session_ttl_seconds,
         same_site="lax",
         https_only=settings.secure_cookies,
@@ -360,7 +362,9 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
     app.add_middleware(SecurityHeaders, hsts=settings.secure_cookies)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ClientAddress)
-    install_operations(app)  # probes, metrics, request ids (docs/operations.md)
-    # Outermost: every answer of 1 KB or more is compressed for clients that accept gzip.
+    # Every answer of 1 KB or more is compressed for clients that accept gzip.
     app.add_middleware(GZipMiddleware, minimum_size=1000)
+    # A visitor's catalog pages as first sent, compressed and with the headers above.
+    page_cache.install(app, session_cookie=SESSION_COOKIE)
+    install_operations(app)  # outermost: probes, metrics, request ids (docs/operations.md)
     return app

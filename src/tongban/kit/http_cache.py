@@ -13,9 +13,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 from starlette.responses import Response
+
+from tongban.kit.shared_answers import mark_shareable
 
 MAX_ENTRIES = 2000  # per process
 MAX_BODY_BYTES = 512 * 1024
@@ -63,9 +66,9 @@ class AnswerCache:
 
 
 def address_of(request: Request) -> str:
-    """Path and query, the query's parameters in a stable order."""
-    query = "&".join(f"{k}={v}" for k, v in sorted(request.query_params.multi_items()))
-    return f"{request.url.path}?{query}"
+    """Path and query, the query's parameters in a stable order (escaped: ``q=a%26b`` and
+    ``q=a&b`` are different addresses)."""
+    return f"{request.url.path}?{urlencode(sorted(request.query_params.multi_items()))}"
 
 
 def cached(
@@ -89,6 +92,7 @@ def cached(
             return response
         answer = CachedAnswer(body, etag, response.media_type or "application/octet-stream")
         cache.put(key, answer)
+    mark_shareable(request.scope)  # kit/shared_answers.py may keep it as sent
     return Response(answer.body, media_type=answer.media_type, headers=headers)
 
 
