@@ -55,9 +55,11 @@ def access(number: int, **changes: Any) -> service.Access:
     return service.Access(**values)
 
 
-def append(url: str, *, batches: int, per_batch: int, actor: Actor | None = READER) -> list[int]:
+def append(
+    url: str, *, batches: int, per_batch: int, actor: Actor | None = READER
+) -> list[int | None]:
     """Append ``batches`` transactions of ``per_batch`` entries; returns all sequence numbers."""
-    seqs: list[int] = []
+    seqs: list[int | None] = []
     for batch in range(batches):
         with transaction(url) as session:
             accesses = [access(batch * per_batch + i) for i in range(per_batch)]

@@ -364,19 +364,16 @@ def _entries_page(
     for table in (_ENTRIES, _QUEUE):
         count = select(func.count()).select_from(table).where(condition_of(table))
         total += session.scalar(count) or 0
-    integrated = select(_ENTRIES.c.seq, *(_ENTRIES.c[name] for name in _SHOWN)).where(
-        condition_of(_ENTRIES)
-    )
-    queued = select(null().cast(Integer).label("seq"), *(_QUEUE.c[name] for name in _SHOWN)).where(
-        condition_of(_QUEUE)
-    )
+    no_number = null().cast(Integer)
+    integrated = select(
+        _ENTRIES.c.seq, no_number.label("queued_id"), *(_ENTRIES.c[name] for name in _SHOWN)
+    ).where(condition_of(_ENTRIES))
+    queued = select(
+        no_number.label("seq"), _QUEUE.c.id.label("queued_id"), *(_QUEUE.c[n] for n in _SHOWN)
+    ).where(condition_of(_QUEUE))
     both = union_all(integrated, queued).subquery()
-    rows = session.execute(
-        select(both)
-        .order_by(both.c.at.desc(), both.c.seq.desc().nulls_first())
-        .offset(offset)
-        .limit(limit)
-    )
+    newest_first = (both.c.at.desc(), both.c.seq.desc().nulls_first(), both.c.queued_id.desc())
+    rows = session.execute(select(both).order_by(*newest_first).offset(offset).limit(limit))
     return list(rows), total
 
 
