@@ -69,6 +69,9 @@ def running_workers(
     assert not failures, failures
 
 
+PARAMS = {"case_no": "640425-20261203-000001", "title": "最低生活保障申请"}
+
+
 def queue_mail(url: str, key: str) -> None:
     """An e-mail to ``<key>@example.cn`` in the outbox (the SMTP sink must be running)."""
     with transaction(url) as s:
@@ -76,7 +79,7 @@ def queue_mail(url: str, key: str) -> None:
         notify_service.notify(
             s,
             kind="case_accepted",
-            params={"case_no": "640425-20261203-000001", "title": "最低生活保障申请"},
+            params=PARAMS,
             dedupe_key=key,
             user_id=person.user_id,
         )

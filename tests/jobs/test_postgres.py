@@ -8,10 +8,15 @@ from collections import Counter
 
 import pytest
 
-from jobs_support import jobs_of, running_workers, wait_until
-from tongban.jobs import postgres
+from jobs_support import PARAMS, jobs_of, queue_mail, running_workers, wait_until
+from notify_support import SmtpSink
+from support import make_user
+from tongban.db import transaction
+from tongban.jobs import postgres, tasks
 from tongban.jobs.metrics import job_metrics
+from tongban.jobs.queue import DELIVERY_TASK
 from tongban.jobs.tasks import Periodic
+from tongban.notify import service as notify_service
 
 
 def test_two_workers_run_each_tick_of_a_periodic_task_once(
@@ -84,3 +89,27 @@ def test_a_failing_job_is_retried_and_its_outcomes_counted(pg_db: str) -> None:
     assert flaky_job["status"] == "succeeded" and flaky_job["attempts"] == 2
     (broken_job,) = jobs_of(pg_db, "pg_broken")
     assert broken_job["status"] == "failed" and broken_job["attempts"] == 2
+
+
+def test_a_queued_message_queues_its_delivery_when_committed(
+    pg_db: str, smtp_sink: SmtpSink
+) -> None:
+    with pytest.raises(RuntimeError), transaction(pg_db) as s:
+        person = make_user(s, "applicant", email="never@example.cn")
+        notify_service.notify(
+            s, kind="case_accepted", params=PARAMS, dedupe_key="rolled-back", user_id=person.user_id
+        )
+        raise RuntimeError("the request failed after the message was queued")
+    assert jobs_of(pg_db, DELIVERY_TASK) == []  # no message, no job
+    queue_mail(pg_db, "first")
+    queue_mail(pg_db, "second")  # a delivery already waits: no second job
+    (job,) = jobs_of(pg_db, DELIVERY_TASK)
+    assert job["status"] == "todo"
+    # Only a daily tick of its own: the mail goes out because of the queued job.
+    delivery = Periodic(DELIVERY_TASK, tasks.deliver_notifications, seconds=86400)
+    with running_workers(pg_db, [[delivery]]):
+        smtp_sink.wait_for(2, timeout=60)
+    assert sorted(str(m["To"]) for m in smtp_sink.messages) == [
+        "first@example.cn",
+        "second@example.cn",
+    ]

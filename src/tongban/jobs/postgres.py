@@ -26,13 +26,12 @@ from procrastinate import JobContext, RetryStrategy
 from psycopg.conninfo import make_conninfo
 from sqlalchemy.engine import make_url
 
+from tongban.jobs.queue import QUEUE, SCHEMA
 from tongban.jobs.runs import run_task
 from tongban.jobs.tasks import Periodic
 
 log = logging.getLogger("tongban.worker")
 
-SCHEMA = "procrastinate"
-QUEUE = "tongban"
 CONCURRENCY = 4  # sync tasks run in threads; each holds at most one SQLAlchemy connection
 HOUSEKEEPING = "procrastinate_housekeeping"
 STALLED_SECONDS = 60.0  # a worker silent this long is gone; its running jobs are retried

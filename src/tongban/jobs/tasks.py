@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tongban.jobs.queue import DELIVERY_TASK
+
 Task = Callable[[str | None], str]
 
 
@@ -77,7 +79,7 @@ def schedule(interval: float) -> tuple[Periodic, ...]:
     """Every periodic task; ``interval`` is the sweeps' period (the worker's setting)."""
     return (
         Periodic("integrate_audit", integrate_audit, AUDIT_SECONDS),
-        Periodic("deliver_notifications", deliver_notifications, min(DELIVERY_SECONDS, interval)),
+        Periodic(DELIVERY_TASK, deliver_notifications, min(DELIVERY_SECONDS, interval)),
         Periodic("warn_case_deadlines", warn_case_deadlines, interval),
         Periodic("sweep_complaints", sweep_complaints, interval),
         Periodic("remove_stale_uploads", remove_stale_uploads, STALE_UPLOAD_SECONDS),

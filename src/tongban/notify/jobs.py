@@ -1,5 +1,5 @@
-"""Delivery of the outbox: `tongban worker` runs it each round; `tongban demo run` runs
-it in a background thread so the demo needs no second process.
+"""Delivery of the outbox: `tongban worker` runs it every few seconds (tongban.jobs), and on
+PostgreSQL also at once after a message is queued (``tongban.jobs.queue``).
 
 Each batch is claimed in one short transaction, sent with no transaction open (a slow
 mail server must not hold a database lock), and each result is recorded in its own

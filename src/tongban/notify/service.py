@@ -14,6 +14,7 @@ from tongban.audit import service as audit_service
 from tongban.audit.service import Access
 from tongban.config import get_settings
 from tongban.errors import Forbidden, NotFound
+from tongban.jobs import queue as job_queue
 from tongban.kit.clock import now
 from tongban.notify import channels as notify_channels
 from tongban.notify import repository, rules, texts
@@ -69,6 +70,7 @@ def notify(
         expires_at = at + timedelta(minutes=int(values["minutes"]))
     rendered = texts.render(kind, values, account=contact is not None)
     queued = 0
+    waiting = False
     for channel in dict.fromkeys(channels):
         if channel not in spec.channels:
             continue
@@ -100,7 +102,11 @@ def notify(
             "created_at": at,
             "sent_at": at if channel == "site" else None,
         }
-        queued += repository.add_unless_queued(session, row)
+        created = repository.add_unless_queued(session, row)
+        queued += created
+        waiting = waiting or (created and channel != "site")
+    if waiting:  # e-mail or SMS for a worker: on PostgreSQL one is woken at the commit
+        job_queue.defer(session, job_queue.DELIVERY_TASK)
     return queued
 
 

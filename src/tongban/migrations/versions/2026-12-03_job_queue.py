@@ -21,6 +21,21 @@ SCHEMA = "procrastinate"
 SCHEMA_SQL = Path(__file__).parent.parent / "sql" / "procrastinate-3.10.0.sql"
 
 
+PIN_SEARCH_PATH = f"""
+DO $$
+DECLARE
+    function regprocedure;
+BEGIN
+    FOR function IN
+        SELECT oid::regprocedure FROM pg_proc WHERE pronamespace = '{SCHEMA}'::regnamespace
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s SET search_path = {SCHEMA}', function);
+    END LOOP;
+END;
+$$;
+"""
+
+
 def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
@@ -32,6 +47,9 @@ def upgrade() -> None:
     bind.exec_driver_sql(f"SET LOCAL search_path TO {SCHEMA}")
     with bind.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
         cursor.execute(SCHEMA_SQL.read_text(encoding="utf-8"))  # no parameters: % is text
+        # Its functions and triggers name tables without a schema: pin their search path, so
+        # a job inserted by the app's own transaction (whose path is public) works too.
+        cursor.execute(PIN_SEARCH_PATH)
     bind.exec_driver_sql("SELECT set_config('search_path', %(path)s, true)", {"path": search_path})
 
 
