@@ -7,6 +7,12 @@ with a bearer token for every role. The app runs in-process (ASGI transport). Ch
 response is a server error, and every response matches what the OpenAPI document says
 (status code, content type, body schema — the errors too, ``{"error": {…}}``).
 
+A second test sends positive data only (coverage and generated cases that conform to the
+document), as the first identity the operation lets through: none may be refused for its form
+— the document is at least as strict as the server — and every status answered must be
+declared for its operation. ``TONGBAN_FUZZ_POSITIVE`` (default 6) sets its generated cases per
+operation (and known record).
+
 ``TONGBAN_FUZZ_EXAMPLES`` (default 4) sets the property-based cases per operation and mode;
 ``TONGBAN_FUZZ_COVERAGE`` (default 16) caps the coverage cases per operation. Raise them for
 a deeper run (``TONGBAN_FUZZ_EXAMPLES=50 TONGBAN_FUZZ_COVERAGE=1000``).
@@ -34,6 +40,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tongban.app import create_app
+from tongban.kit.text import TEXT_ERROR_CODES
 
 EXAMPLES = int(os.environ.get("TONGBAN_FUZZ_EXAMPLES", "4"))
 COVERAGE = int(os.environ.get("TONGBAN_FUZZ_COVERAGE", "16"))
@@ -285,3 +292,177 @@ def test_generated_requests_get_no_server_error_and_match_the_schema(
     )
     assert not tally.failures, report
     assert total >= 2000
+
+
+# --- positive data: what the document allows, the server takes -----------------------------
+
+POSITIVE_EXAMPLES = int(os.environ.get("TONGBAN_FUZZ_POSITIVE", "6"))
+# The refusals of the request's form (FastAPI's validation and the input policy): a
+# schema-conforming request that gets one means the document is looser than the server.
+FORM_REFUSALS = {"invalid_request", "malformed_json", *TEXT_ERROR_CODES}
+# Refusals that depend on what a document cannot describe — a check character, a rule
+# between fields, another record, a one-time code, a file's content — not on the form of
+# the request. Each is the service's own code; a new one fails the test until it is here.
+DOMAIN_REFUSALS: dict[str, str] = {
+    "cross_field_rule": "a rule between fields (CaseCreate: exactly one of item_code, bundle_code)",
+    "invalid_id_number": "the check character of a 居民身份证号",
+    "phone_proof_invalid": "a proof from a confirmed phone code",
+    "wrong_code": "a one-time code sent by SMS",
+    "contact_required": "anonymous complaints need a contact number (depends on the caller)",
+    "unknown_field": "unmask: the field names of the case's item and policy",
+    "exchange_unknown_mapping": "a shipped mapping, or for a node provider the peer's node id",
+    "unknown_department": "a department that exists",
+    "promised_exceeds_statutory": "item: promised limit ≤ statutory limit",
+    "replacement_needs_check": "item: a shared-data replacement names a claim or elements",
+    "visit_reason_required": "item: visits need a reason",
+    "duplicate_material_code": "item: material codes unique within the item",
+    "form_schema_unsupported_keyword": "item: the form schema's keywords",
+    "form_schema_not_object": "item: a form schema describes an object",
+    "exchange_service_elements": "exchange: a service offers elements its mapping maps",
+    "unsupported_file_type": "uploads: the file's content (PDF, JPEG, PNG, OFD)",
+    "invalid_period": "insight: from ≤ to, at most a year apart",
+    "period_out_of_range": "insight: dates within the years the platform keeps",
+    "workday_count_out_of_range": "workdays: n ≤ 2,500 (n is text, parsed with its own codes)",
+    "alert_note_required": "audit: closing an alert needs a note (audit schemas are not ours)",
+}
+
+
+@dataclass
+class Acceptance:
+    requests: int = 0
+    rejected: Counter[tuple[str, str]] = field(default_factory=Counter)  # (operation, code)
+    domain: Counter[str] = field(default_factory=Counter)  # refusal code
+    examples: dict[tuple[str, str], str] = field(default_factory=dict)
+    undocumented: Counter[tuple[str, int]] = field(default_factory=Counter)
+
+    def check(self, case: Any, response: Any, auth: dict[str, str]) -> None:
+        self.requests += 1
+        op = case.operation.label
+        documented = case.operation.definition.raw.get("responses", {})
+        if str(response.status_code) not in documented:
+            self.undocumented[(op, response.status_code)] += 1
+        if response.status_code not in (400, 413, 415, 422):
+            return
+        code = _error_code(response)
+        if code == "invalid_request" and _across_fields(response):
+            code = "cross_field_rule"
+        if code in DOMAIN_REFUSALS:
+            self.domain[code] += 1
+            return
+        self.rejected[(op, code)] += 1
+        example = f"{case.as_curl_command(headers=auth)}\n→ {response.text[:400]}"
+        self.examples.setdefault((op, code), example)
+
+
+def _across_fields(response: Any) -> bool:
+    """A model validator's refusal: it names the whole body, no single field."""
+    details = response.json()["error"]["details"]
+    return isinstance(details, list) and all(
+        d.get("type") == "value_error" and list(d["loc"]) == ["body"] for d in details
+    )
+
+
+def _error_code(response: Any) -> str:
+    try:
+        return str(response.json()["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return f"status {response.status_code}"
+
+
+def _reaching_identity(case: Any, headers: dict[str, dict[str, str]]) -> str:
+    """The first identity (anonymous first) whose request gets past sign-in and permission:
+    the form of a request is checked only then."""
+    for identity, auth in headers.items():
+        response = case.call(headers=auth)
+        if response.status_code not in (401, 403) or _error_code(response) not in (
+            "unauthenticated",
+            "forbidden",
+        ):
+            return identity
+    return "admin"
+
+
+def _positive(
+    op: Any, auth: dict[str, str], acceptance: Acceptance, known: list[dict[str, Any]]
+) -> None:
+    for path_parameters in [None, *known]:
+
+        @given(
+            case=op.as_strategy(
+                generation_mode=GenerationMode.POSITIVE, path_parameters=path_parameters
+            )
+        )
+        @settings(
+            max_examples=POSITIVE_EXAMPLES,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        def run(case: Any) -> None:
+            acceptance.check(case, case.call(headers=auth), auth)
+
+        run()
+
+
+def test_schema_conforming_requests_are_accepted_and_every_status_is_documented(
+    api: tuple[Any, dict[str, dict[str, str]]],
+    record_property: Any,
+    db_url: str,
+) -> None:
+    """Positive data only (schemathesis' coverage cases and generated cases that conform to
+    the document), each sent as the first identity that may call the operation: none may be
+    refused for its form (400/422 ``invalid_request``, ``invalid_text`` …) — the document is at
+    least as strict as the server — and every status answered is documented for its
+    operation."""
+    app, headers = api
+    known = _known_records(app.state.database_url)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    acceptance = Acceptance()
+    started = time.monotonic()
+    operations = 0
+    for result in schema.get_all_operations():
+        op = result.ok()
+        if not op.path.startswith("/api/") or op.label in EXCLUDED:
+            continue
+        operations += 1
+        coverage = _spread(
+            list(
+                schema.iter_coverage_cases(
+                    op,
+                    generation_modes=[GenerationMode.POSITIVE],
+                    generation_config=schema.config.generation_for(operation=op),
+                )
+            ),
+            COVERAGE,
+        )
+        if not coverage:
+            continue
+        identity = _reaching_identity(coverage[0], headers)
+        auth = headers[identity]
+        for case in coverage:
+            acceptance.check(case, case.call(headers=auth), auth)
+        _positive(op, auth, acceptance, known.get(op.path, []))
+
+    seconds = time.monotonic() - started
+    backend = db_url.split(":", 1)[0].split("+", 1)[0]
+    domain = ", ".join(f"{code} {n}" for code, n in acceptance.domain.most_common())
+    record_property(
+        "summary",
+        f"schemathesis positive data on {backend}: {acceptance.requests} requests to "
+        f"{operations} operations in {seconds:.0f} s; "
+        f"{sum(acceptance.rejected.values())} refused for their form, "
+        f"{sum(acceptance.undocumented.values())} undocumented statuses; "
+        f"refused by the domain: {domain or 'none'}",
+    )
+    report = "\n\n".join(
+        f"{n}× {op}: {code}\n{acceptance.examples[(op, code)]}"
+        for (op, code), n in sorted(acceptance.rejected.items())
+    )
+    undocumented = "\n".join(
+        f"{n}× {op} answered {status}, not documented"
+        for (op, status), n in sorted(acceptance.undocumented.items())
+    )
+    assert not acceptance.rejected and not acceptance.undocumented, f"{report}\n\n{undocumented}"
+    assert operations >= 70

@@ -36,6 +36,7 @@ from tongban.kit.text import (
 )
 from tongban.ops.wiring import install as install_operations
 from tongban.web import page_cache
+from tongban.web.api_docs import install_api_docs
 from tongban.web.static_files import HashedStaticFiles
 
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -326,6 +327,8 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
         description="一网通办 integrated government-service platform",
         # no more threads than connections (docs/concurrency.md); the audit integrator
         lifespan=with_integrator(limit_threads),
+        docs_url=None,  # /docs: tongban.web.api_docs (no CDN, a strict CSP); no ReDoc
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database_url = database_url or settings.database_url
@@ -346,6 +349,7 @@ def create_app(database_url: str | None = None, settings: Settings | None = None
 
     for router in web_routers():
         app.include_router(router)
+    install_api_docs(app)  # /docs, and the OpenAPI document (tongban.openapi)
     app.mount("/static", HashedStaticFiles(directory=STATIC_DIR), name="static")
     # Browsers ask for /favicon.ico where a page names no icon (an API answer, a PDF).
     app.add_api_route("/favicon.ico", _favicon, include_in_schema=False)

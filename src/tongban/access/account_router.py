@@ -178,7 +178,12 @@ def _known_items(session: SessionDep, codes: list[str]) -> None:
         catalog_service.get_item(session, code=code[:64])  # 404 item_not_found if unknown
 
 
-@router.post("/me/delegations", response_model=DelegationRead, status_code=201)
+@router.post(
+    "/me/delegations",
+    response_model=DelegationRead,
+    status_code=201,
+    responses=error_responses(e404="no account with the agent's mobile number"),
+)
 def give_delegation(
     body: DelegationRequest, session: SessionDep, actor: CurrentActor
 ) -> DelegationRead:
@@ -207,7 +212,12 @@ def revoke_delegation(
 Clerk = Annotated[Actor, Depends(require("accounts.in_person"))]
 
 
-@router.post("/delegations", response_model=DelegationRead, status_code=201)
+@router.post(
+    "/delegations",
+    response_model=DelegationRead,
+    status_code=201,
+    responses=error_responses(e404="no account with the agent's mobile number"),
+)
 def record_delegation(
     body: WindowDelegationRequest, session: SessionDep, actor: Clerk
 ) -> DelegationRead:

@@ -5,10 +5,20 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tongban.kit.documented import CREDIT_CODE, ID_NUMBER, MOBILE, STRONG_PASSWORD, pattern
 from tongban.kit.text import MULTILINE, VERBATIM, RequestModel
+from tongban.openapi_text import text_pattern
+
+NAME = pattern(text_pattern(min_length=1))  # 姓名: refused blank (invalid_name)
 
 # Passwords are taken as typed (not trimmed), still without control characters.
 Password = Annotated[str, VERBATIM, Field(max_length=128)]
+# A new password: at least 8 characters, letters and digits (access.rules.password_problems).
+NewPassword = Annotated[
+    str,
+    VERBATIM,
+    Field(max_length=128, json_schema_extra=pattern(STRONG_PASSWORD, minLength=8)),
+]
 ItemCode = Annotated[str, Field(max_length=64)]
 
 
@@ -43,7 +53,11 @@ class UserRead(BaseModel):
 class PhoneCodeRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    phone: str = Field(max_length=32, description="11-digit mainland mobile number")
+    phone: str = Field(
+        max_length=32,
+        description="11-digit mainland mobile number",
+        json_schema_extra=pattern(MOBILE),
+    )
     purpose: Literal["signup", "reset"] = "signup"
     email: str | None = Field(None, max_length=254, description="also send the code here")
 
@@ -55,7 +69,7 @@ class PhoneCodeSent(BaseModel):
 class PhoneCodeConfirm(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    phone: str = Field(max_length=32)
+    phone: str = Field(max_length=32, json_schema_extra=pattern(MOBILE))
     purpose: Literal["signup", "reset"] = "signup"
     code: str = Field(max_length=16)
 
@@ -68,7 +82,7 @@ class RegisterRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     phone_proof: str = Field(max_length=512)
-    password: Password
+    password: NewPassword
     email: str | None = Field(None, max_length=254)
 
 
@@ -76,21 +90,21 @@ class PasswordReset(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     phone_proof: str = Field(max_length=512)
-    password: Password
+    password: NewPassword
 
 
 class PasswordChange(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     old_password: Password
-    new_password: Password
+    new_password: NewPassword
 
 
 class IdentityRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(max_length=64)
-    id_number: str = Field(max_length=32)
+    name: str = Field(max_length=64, json_schema_extra=NAME)
+    id_number: str = Field(max_length=32, json_schema_extra=pattern(ID_NUMBER))
 
 
 class AccountRead(BaseModel):
@@ -107,11 +121,13 @@ class AccountRead(BaseModel):
 class InPersonRegistration(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(max_length=64)
-    id_number: str = Field(max_length=32)
-    phone: str | None = Field(None, max_length=32)
+    name: str = Field(max_length=64, json_schema_extra=NAME)
+    id_number: str = Field(max_length=32, json_schema_extra=pattern(ID_NUMBER))
+    phone: str | None = Field(None, max_length=32, json_schema_extra=pattern(MOBILE))
     password: Annotated[str, VERBATIM] = Field(
-        max_length=128, description="chosen by the citizen at the window"
+        max_length=128,
+        description="chosen by the citizen at the window",
+        json_schema_extra=pattern(STRONG_PASSWORD, minLength=8),
     )
     place: str = Field("", max_length=128, description="window or service station")
     consent: Annotated[str, MULTILINE] = Field(
@@ -128,7 +144,7 @@ class InPersonRead(BaseModel):
 class EnterpriseLinkRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    credit_code: str = Field(max_length=32)
+    credit_code: str = Field(max_length=32, json_schema_extra=pattern(CREDIT_CODE))
     capacity: Literal["legal_representative", "agent"]
 
 
@@ -145,7 +161,7 @@ class EnterpriseRead(BaseModel):
 class DelegationRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    agent_phone: str = Field(max_length=32)
+    agent_phone: str = Field(max_length=32, json_schema_extra=pattern(MOBILE))
     item_codes: list[ItemCode] = Field(default_factory=list, max_length=50)
     valid_until: datetime
     note: Annotated[str, MULTILINE] = Field("", max_length=500)
@@ -154,9 +170,9 @@ class DelegationRequest(RequestModel):
 class WindowDelegationRequest(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    principal_name: str = Field(max_length=64)
-    principal_id_number: str = Field(max_length=32)
-    agent_phone: str = Field(max_length=32)
+    principal_name: str = Field(max_length=64, json_schema_extra=NAME)
+    principal_id_number: str = Field(max_length=32, json_schema_extra=pattern(ID_NUMBER))
+    agent_phone: str = Field(max_length=32, json_schema_extra=pattern(MOBILE))
     item_codes: list[ItemCode] = Field(default_factory=list, max_length=50)
     valid_until: datetime
     consent: Annotated[str, MULTILINE] = Field(max_length=500)

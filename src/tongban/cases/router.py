@@ -9,7 +9,8 @@ from fastapi.responses import JSONResponse, Response
 
 from tongban.access.dependencies import CurrentActor, require
 from tongban.access.rules import Actor
-from tongban.cases import service
+from tongban.cases import rules, service
+from tongban.cases.queue_rules import Queue
 from tongban.cases.schemas import (
     ActionIn,
     CaseCreate,
@@ -24,6 +25,7 @@ from tongban.cases.schemas import (
 )
 from tongban.deps import SessionDep, WritesOnRead
 from tongban.errors import DomainError, error_responses
+from tongban.kit.documented import enum_of
 from tongban.kit.params import CaseNo, PageNumber, PageSize, RowId
 from tongban.kit.text import clean_text
 
@@ -48,7 +50,12 @@ def upload(
     return service.save_upload(session, actor=actor, filename=filename, content=content)
 
 
-@router.post("/cases", response_model=CaseDetail, status_code=201)
+@router.post(
+    "/cases",
+    response_model=CaseDetail,
+    status_code=201,
+    responses=error_responses(e404="no such item, bundle or upload"),
+)
 def submit(
     body: CaseCreate,
     session: SessionDep,
@@ -59,7 +66,14 @@ def submit(
 
 
 ItemCodeFilter = Annotated[str | None, Query(max_length=64, description="only this item's cases")]
-StateFilter = Annotated[str | None, Query(max_length=24, description="only cases in this state")]
+StateFilter = Annotated[
+    str | None,
+    Query(
+        max_length=24,
+        description="only cases in this state",
+        json_schema_extra=enum_of(lambda: rules.STATE_LABELS),
+    ),
+]
 
 
 @router.get("/cases", response_model=CasePage)
@@ -173,7 +187,12 @@ def _quote(name: str) -> str:
     return quote(name)
 
 
-@router.get("/progress", response_model=ProgressRead, dependencies=[WritesOnRead])
+@router.get(
+    "/progress",
+    response_model=ProgressRead,
+    dependencies=[WritesOnRead],
+    responses=error_responses(e404="wrong case number or query code"),
+)
 def progress(
     session: SessionDep,
     case_no: Annotated[str, Query(min_length=1, max_length=32)],
@@ -194,9 +213,21 @@ def workbench_queues(
 def workbench_queue(
     session: SessionDep,
     actor: Annotated[Actor, Depends(require("workbench.queue"))],
-    kind: Annotated[str | None, Query(max_length=16, description="a queue you own")] = None,
+    kind: Annotated[
+        str | None,
+        Query(
+            max_length=16,
+            description="a queue you own",
+            json_schema_extra=enum_of(lambda: [queue.value for queue in Queue]),
+        ),
+    ] = None,
     channel: Annotated[
-        str | None, Query(max_length=16, description="deliver queue: pickup, mail, electronic")
+        str | None,
+        Query(
+            max_length=16,
+            description="deliver queue: pickup, mail, electronic",
+            json_schema_extra=enum_of(lambda: rules.DELIVERY_METHODS),
+        ),
     ] = None,
     page: PageNumber = 1,
     size: PageSize = 50,

@@ -7,7 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tongban.kit.documented import CREDIT_CODE, ID_NUMBER, MOBILE, enum_of, pattern
 from tongban.kit.text import MULTILINE, RequestModel
+from tongban.openapi_text import text_pattern
 
 ApplicantKind = Literal["person", "enterprise"]
 Channel = Literal["online", "window"]
@@ -18,6 +20,18 @@ ClockStatus = Literal["not_started", "normal", "warning", "overdue", "paused", "
 Visibility = Literal["plain", "masked", "hidden"]
 
 
+def _actions() -> list[str]:
+    from tongban.cases.rules import Action
+
+    return [action.value for action in Action]
+
+
+def _unmask_reasons() -> list[str]:
+    from tongban.privacy.policy import load_policy
+
+    return list(load_policy().unmask_reasons)
+
+
 class ApplicantIn(RequestModel):
     """Who the application is for. A citizen applying for themselves may leave it out (the
     verified account says who they are); for a linked enterprise give its credit code; for
@@ -25,11 +39,19 @@ class ApplicantIn(RequestModel):
 
     kind: ApplicantKind = "person"
     name: str = Field("", max_length=64, description="required when staff file at a window")
-    id_number: str | None = Field(None, max_length=32, description="居民身份证号 (person)")
-    credit_code: str | None = Field(
-        None, max_length=32, description="统一社会信用代码 (enterprise)"
+    id_number: str | None = Field(
+        None,
+        max_length=32,
+        description="居民身份证号 (person)",
+        json_schema_extra=pattern(ID_NUMBER),
     )
-    phone: str | None = Field(None, max_length=20)
+    credit_code: str | None = Field(
+        None,
+        max_length=32,
+        description="统一社会信用代码 (enterprise)",
+        json_schema_extra=pattern(CREDIT_CODE),
+    )
+    phone: str | None = Field(None, max_length=20, json_schema_extra=pattern(MOBILE))
     contact_name: str | None = Field(None, max_length=64)
 
 
@@ -64,7 +86,7 @@ class CaseCreate(RequestModel):
 class ActionIn(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: str = Field(max_length=32)
+    action: str = Field(max_length=32, json_schema_extra=enum_of(_actions))
     version: int | None = Field(
         None, ge=0, le=2**31 - 1, description="the case version you saw (optimistic locking)"
     )
@@ -262,8 +284,11 @@ class UnmaskIn(RequestModel):
         max_length=32,
         description='policy field names (case.applicant_id_number, form.<name> …); "*" = all',
     )
-    reason_code: str = Field(max_length=32)
-    reason_text: Annotated[str, MULTILINE] = Field(max_length=500)
+    reason_code: str = Field(max_length=32, json_schema_extra=enum_of(_unmask_reasons))
+    reason_text: Annotated[str, MULTILINE] = Field(
+        max_length=500,  # a few words at least (privacy.service.check_unmask_request)
+        json_schema_extra=pattern(text_pattern(multiline=True, min_length=4)),
+    )
 
 
 class UnmaskRead(BaseModel):

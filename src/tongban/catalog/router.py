@@ -15,12 +15,23 @@ from tongban.access.rules import Actor
 from tongban.catalog import service
 from tongban.catalog.schemas import BundleRead, ItemCreate, ItemPage, ItemRead
 from tongban.deps import SessionDep
+from tongban.kit.documented import pattern
 from tongban.kit.http_cache import AnswerCache, address_of, cached
-from tongban.kit.params import MAX_ID, CodePath, PageNumber, SearchWords
+from tongban.kit.params import MAX_ID, CodePath, PageNumber
+from tongban.openapi_text import text_pattern
 from tongban.regions import service as regions_service
 from tongban.regions.schemas import DepartmentRead
 
 router = APIRouter(tags=["catalog"])
+# Given, the words may not be blank (empty_query); absent, everything is listed.
+SearchWords = Annotated[
+    str | None,
+    Query(
+        max_length=100,
+        description="搜索词 / search words",
+        json_schema_extra=pattern(text_pattern(min_length=1)),
+    ),
+]
 
 
 ANSWERS = AnswerCache()

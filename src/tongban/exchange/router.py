@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from tongban.access.dependencies import require
 from tongban.access.rules import Actor
 from tongban.deps import SessionDep
+from tongban.errors import error_responses
 from tongban.exchange import consents, metrics, provider, registry, service
 from tongban.exchange.keys import node_identity
 from tongban.exchange.schemas import (
@@ -87,7 +88,12 @@ def list_authorizations(
     return registry.authorizations(session, service_code=service_code)
 
 
-@router.post("/exchange/authorizations", response_model=AuthorizationRead, status_code=201)
+@router.post(
+    "/exchange/authorizations",
+    response_model=AuthorizationRead,
+    status_code=201,
+    responses=error_responses(e404="no such exchange service"),
+)
 def add_authorization(
     body: AuthorizationCreate, session: SessionDep, actor: Manager
 ) -> AuthorizationRead:
@@ -119,7 +125,14 @@ def revoke_consent(consent_id: RowId, session: SessionDep, actor: Consenter) -> 
     return consents.revoke_consent(session, actor=actor, consent_id=consent_id)
 
 
-@router.post("/exchange/checks", response_model=VerificationRead)
+@router.post(
+    "/exchange/checks",
+    response_model=VerificationRead,
+    responses=error_responses(
+        e404="no such exchange service",
+        e503="the provider is unavailable (the check is recorded)",
+    ),
+)
 def check(body: CheckIn, session: SessionDep, actor: Requester) -> JSONResponse:
     """A staff role checks a claim or compares values; answered 200, 403 or 503 by outcome.
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from tongban.access.dependencies import CurrentActor, OptionalActor, require
 from tongban.access.rules import Actor
 from tongban.deps import SessionDep, WritesOnRead
+from tongban.errors import error_responses
 from tongban.feedback import service
 from tongban.feedback.schemas import (
     AppealDecisionIn,
@@ -87,7 +88,12 @@ def decide_appeal(
     return service.decide_appeal(session, actor=actor, rating_id=rating_id, data=body)
 
 
-@router.post("/complaints", response_model=ComplaintRead, status_code=201)
+@router.post(
+    "/complaints",
+    response_model=ComplaintRead,
+    status_code=201,
+    responses=error_responses(e404="what the complaint is about does not exist"),
+)
 def file_complaint(
     body: ComplaintCreate, session: SessionDep, actor: OptionalActor
 ) -> ComplaintRead:
@@ -114,7 +120,11 @@ def read_complaint(
     return service.get_complaint(session, actor=actor, complaint_no=complaint_no, code=code)
 
 
-@router.post("/complaints/{complaint_no}/actions", response_model=ComplaintRead)
+@router.post(
+    "/complaints/{complaint_no}/actions",
+    response_model=ComplaintRead,
+    responses=error_responses(e429="too many lookups by query code from this address"),
+)
 def complaint_action(
     complaint_no: ComplaintNo,
     body: ComplaintActionIn,

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from tongban.kit.documented import enum_of
 from tongban.kit.text import MULTILINE, RequestModel
 
 Note = Annotated[str, MULTILINE]
@@ -63,9 +64,15 @@ class AppealDecisionIn(RequestModel):
     reason: Note = Field(min_length=1, max_length=1000)
 
 
+def _categories() -> list[str]:
+    from tongban.feedback.rules import CATEGORIES
+
+    return list(CATEGORIES)
+
+
 class ComplaintCreate(RequestModel):
     kind: Literal["complaint", "suggestion"] = "complaint"
-    category: str = Field(max_length=16)
+    category: str = Field(max_length=16, json_schema_extra=enum_of(_categories))
     target_kind: Literal["item", "department", "case", "platform"]
     target_ref: str = Field(default="", max_length=64)
     text: Note = Field(min_length=5, max_length=2000)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from tongban.deps import SessionDep
 from tongban.errors import Invalid
 from tongban.kit.clock import local_today
+from tongban.kit.documented import ISO_DATE, pattern
 from tongban.workdays import service
 from tongban.workdays.schemas import WorkdayAddRead, YearSourceRead
 
@@ -22,8 +23,12 @@ def add(
     session: SessionDep,
     # Plain strings, parsed here, so that bad values get the domain's own error codes.
     # Any length: the parsers below refuse what is not a date or a count, with their codes.
-    date_: str = Query(alias="date", description="起算日 YYYY-MM-DD（当日不计入）"),
-    n: str = Query(description="工作日数，0 = 即办件"),
+    date_: str = Query(
+        alias="date",
+        description="起算日 YYYY-MM-DD（当日不计入）",
+        json_schema_extra=pattern(ISO_DATE, format="date"),
+    ),
+    n: str = Query(description="工作日数，0 = 即办件", json_schema_extra=pattern(r"^[0-9]{1,9}$")),
 ) -> WorkdayAddRead:
     return service.add_workdays_report(session, start=_parse_date(date_), n=_parse_count(n))
 
