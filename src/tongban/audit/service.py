@@ -212,7 +212,8 @@ def record_many(
         queue.enqueue(session, rows, key)
         seqs = [None] * len(rows)
     else:
-        head, _ = queue.integrate_locked(session, head, key)
+        if queue.may_hold_queued(session):  # queued entries first: they are older
+            head, _ = queue.integrate_locked(session, head, key)
         head, appended = queue.append_locked(session, head, rows, key)
         queue.checkpoint_if_due(session, head)
         seqs = list(appended)

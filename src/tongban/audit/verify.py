@@ -189,10 +189,15 @@ def check(session: Session, *, witness_file: Path | None = None) -> VerifyReport
     frontier: list[bytes] = []
     size = 0
     problem: Finding | None = None
+    # (seq, leaf, mac) of the entries since the last checkpoint whose root and signature
+    # verified: such a checkpoint binds every leaf before it, so their MACs are checked
+    # only when the range fails (to name the entry) or is not covered by one yet.
+    unsigned: list[tuple[int, bytes, str]] = []
     for row in repository.stream_entry_values(session, COLUMNS):
         leaf, problem = _entry(row, size + 1, head_size, mac_of)
         if leaf is None:
             break
+        unsigned.append((size + 1, leaf, row[18]))
         # merkle.append_leaf, inlined: it runs once per entry
         node, carry = leaf, size
         while carry & 1:
@@ -205,6 +210,13 @@ def check(session: Session, *, witness_file: Path | None = None) -> VerifyReport
             problem = _checkpoint_finding(size, root, known.by_size[size], keys)
             if problem:
                 break
+            unsigned.clear()
+        elif len(unsigned) >= MAC_BATCH:
+            problem = _mac_problem(unsigned, mac_of)
+            if problem:
+                break
+            unsigned.clear()
+    problem = _mac_problem(unsigned, mac_of) or problem  # the smallest entry concerned
     problem = problem or _tail_problem(head, size, frontier, known)
     queued = queue.pending_rows(session)
     problem = problem or _queued_problem(queued)
@@ -235,11 +247,15 @@ def _queued_problem(rows: Sequence[Any]) -> Finding | None:
     return None
 
 
+MAC_BATCH = 50_000  # entries whose MACs wait for a checkpoint, at most (bounded memory)
+
+
 def _entry(
     row: Sequence[Any], expected: int, head_size: int | None, mac_of: Callable[[bytes], str]
 ) -> tuple[bytes | None, Finding | None]:
-    """The entry's recomputed leaf hash, or what is wrong with it (``row``: COLUMNS as the
-    driver gives them)."""
+    """The entry's leaf hash, recomputed and equal to the stored one, or what is wrong
+    with the entry (``row``: COLUMNS as the driver gives them). Its MAC is checked later
+    (``_mac_problem``) unless a signed checkpoint covers it first."""
     seq = row[0]
     if seq != expected:
         if seq > expected:
@@ -248,14 +264,25 @@ def _entry(
     if head_size is not None and seq > head_size:
         return None, _inserted(seq, "超出日志头", "beyond the log head")
     leaf = sha256(b"\x00" + _canonical_of_row(row)).digest()
-    try:
-        stored = bytes.fromhex(row[17])
-    except (TypeError, ValueError):  # not even hex: rewritten by hand
-        return None, _altered(seq, rewritten_hash=True)
-    mac_ok = hmac.compare_digest(mac_of(stored), row[18] or "")
-    if not mac_ok or leaf != stored:
+    if leaf.hex() != row[17]:
+        try:
+            stored = bytes.fromhex(row[17])
+        except (TypeError, ValueError):  # not even hex: rewritten by hand
+            return None, _altered(seq, rewritten_hash=True)
+        mac_ok = hmac.compare_digest(mac_of(stored), row[18] or "")
         return None, _altered(seq, rewritten_hash=not mac_ok)
     return leaf, None
+
+
+def _mac_problem(
+    entries: Sequence[tuple[int, bytes, str]], mac_of: Callable[[bytes], str]
+) -> Finding | None:
+    """The first of these entries whose MAC does not match its (recomputed, equal to the
+    stored) leaf hash: its content and hash were rewritten together."""
+    for seq, leaf, mac in entries:
+        if not hmac.compare_digest(mac_of(leaf), mac or ""):
+            return _altered(seq, rewritten_hash=True)
+    return None
 
 
 def entry_mac_function(key: bytes) -> Callable[[bytes], str]:
