@@ -2,7 +2,8 @@
 each against raw SHA-256 over the same canonical entry bytes in the same run.
 
 Run: .venv/bin/python bench/audit.py [--entries 1000000] [--append 20000] [--reads 2000]
-     [--day 10000] [--db sqlite|postgresql] [--only append|reads|verify|day]
+     [--day 10000] [--threads 16] [--db sqlite|postgresql]
+     [--only append|reads|verify|day|parallel]
 
 (a) Appends. ``--append`` entries are written through ``audit.service.record_many``
 in transactions of 1, 100 and 1000 entries (batch 1 writes a twentieth as many:
@@ -31,6 +32,11 @@ own committed transaction, persons from a pool of 150 so that no rule fires) are
 timed first with no earlier entry that day, then again after ``--day`` (10,000) more
 of the clerk's reads that day were appended. The misuse rules read per-account
 counters kept on append, not the log, so the ratio (late / first) should be near 1.
+
+(e) Parallel writers. ``--threads`` writers append ``--append`` / 100 single-entry
+clerk reads each, every one its own committed transaction, first waiting for the head
+lock (``TONGBAN_AUDIT_APPEND=wait``, the behaviour before queued appends), then as now
+(queued while another holds the head; PostgreSQL); the integration of the queue after.
 """
 
 from __future__ import annotations
@@ -349,6 +355,65 @@ def bench_reads(url: str, total: int) -> None:
     print(f"  {total / seconds:8.0f} reads/s   {seconds / total * 1000:6.2f} ms per read")
 
 
+# -- (e) appends from parallel writers: waiting for the head, or queueing ---------------
+
+
+def bench_parallel(url: str, threads: int, per_thread: int) -> None:
+    """Single-entry appends (clerks' reads, each its own committed transaction) from
+    ``threads`` writers (one clerk each) at once: first every writer waiting for the head
+    lock (the behaviour before queued appends, audit_append=wait), then as now (direct
+    when the head is free, queued otherwise), then the integration of what was queued."""
+    import threading
+
+    from tongban.access.rules import Actor, Role
+    from tongban.audit import integrator, service
+    from tongban.config import get_settings
+    from tongban.db import transaction, upgrade
+
+    upgrade(url)
+    with transaction(url) as session:  # the head row exists
+        service.record(session, actor=None, access=accesses(1, 0)[0])
+
+    def run(mode: str, offset: int, per_thread: int = per_thread) -> float:
+        os.environ["TONGBAN_AUDIT_APPEND"] = mode
+        get_settings.cache_clear()
+        start = threading.Barrier(threads + 1)
+
+        def write(number: int) -> None:
+            # one clerk per writer: many staff reading at once, each with own counters
+            clerk = Actor(user_id=1000 + number, username=f"clerk{number}", role=Role.CLERK)
+            start.wait()
+            base = offset + number * per_thread
+            for access in accesses(per_thread, base):
+                with transaction(url) as session:
+                    service.record(session, actor=clerk, access=access)
+
+        workers = [threading.Thread(target=write, args=(n,)) for n in range(threads)]
+        for worker in workers:
+            worker.start()
+        start.wait()
+        started = time.perf_counter()
+        for worker in workers:
+            worker.join()
+        return time.perf_counter() - started
+
+    total = threads * per_thread
+    run("wait", 3_000_000, per_thread=3)  # connections opened, statements cached
+    waited = run("wait", 1_000_000)
+    queued = run("direct", 2_000_000)
+    started = time.perf_counter()
+    integrated = integrator.integrate_pending(url)
+    integration = time.perf_counter() - started
+    os.environ.pop("TONGBAN_AUDIT_APPEND")
+    get_settings.cache_clear()
+    print(f"(e) {threads} writers x {per_thread} single-entry appends (clerk reads)")
+    print(f"  waiting for the head:     {total / waited:8.0f} entries/s")
+    print(
+        f"  queueing when it is held: {total / queued:8.0f} entries/s  ratio {waited / queued:.2f}"
+    )
+    print(f"  then integrated {integrated} queued entries in {integration:.2f} s")
+
+
 # -- (d) a read's cost against how much the account read that day ------------------------
 
 
@@ -393,7 +458,8 @@ def main() -> int:
     parser.add_argument("--reads", type=int, default=2000)
     parser.add_argument("--day", type=int, default=10_000)
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
-    benches = ("append", "reads", "verify", "day")
+    parser.add_argument("--threads", type=int, default=16)
+    benches = ("append", "reads", "verify", "day", "parallel")
     parser.add_argument("--skip", choices=benches, action="append")
     parser.add_argument("--only", choices=benches, default=None)
     args = parser.parse_args()
@@ -414,6 +480,7 @@ def main() -> int:
             ("reads", lambda url: bench_reads(url, args.reads)),
             ("verify", lambda url: bench_verify(url, args.entries, work / "witness-verify.jsonl")),
             ("day", lambda url: bench_day(url, args.day)),
+            ("parallel", lambda url: bench_parallel(url, args.threads, args.append // 100)),
         ]
         for name, run in runs:
             if name in skipped or (args.only and name != args.only):

@@ -1,11 +1,12 @@
 """Case throughput: submit + accept through the service layer vs. bare SQL of the same shape.
 
-Run: .venv/bin/python bench/cases.py [--cases N] [--backends sqlite,postgresql]
+Run: .venv/bin/python bench/cases.py [--cases N] [--backends sqlite,postgresql] [--rounds R]
 
 For each database it prints cases/s through tongban (submit in one transaction,
 accept in another — validation, numbering, events, tasks, clock), the rate of
 bare SQL transactions of similar shape on the same database in the same run, and
-their ratio. Target: ratio >= 0.25.
+their ratio. Target: ratio >= 0.25. The two are measured in R (6) alternating rounds
+and the times summed, so that a swing in the machine's load hits both alike.
 
 The bare transactions write the rows our schema needs for one case with one
 material: insert case + material + event, then update case + insert event +
@@ -17,14 +18,16 @@ ratio measures.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, text
 
@@ -103,7 +106,9 @@ def fill_form(url: str, item_code: str) -> dict[str, object]:
     return sample_form([item], id_number="")
 
 
-def run_tongban(url: str, n: int) -> float:
+def prepare_tongban(url: str, n: int) -> Callable[[int, int], float]:
+    """Reference data, accounts and ``n`` cases' uploads (not measured); returns a function
+    that submits and accepts cases ``first`` to ``last`` - 1 and says how long it took."""
     from tongban.cases import service
     from tongban.cases.schemas import ActionIn, ApplicantIn, CaseCreate, MaterialIn
     from tongban.db import transaction
@@ -122,34 +127,38 @@ def run_tongban(url: str, n: int) -> float:
                 ]
             )
 
-    started = time.perf_counter()
-    for i in range(n):
-        data = CaseCreate(
-            item_code=item_code,
-            applicant=ApplicantIn(phone="13995400000"),
-            form=form,
-            materials=[
-                MaterialIn(requirement_id=r, upload_id=u)
-                for r, u in zip(required, uploads[i], strict=True)
-            ],
-        )
-        with transaction(url) as session:
-            case = service.submit_case(session, actor=applicant, data=data)
-        with transaction(url) as session:
-            # The clerk has the paper of whatever shared data could not confirm.
-            paper = [v.id for v in case.verifications if v.ask_for_paper]
-            service.act(
-                session,
-                actor=clerk,
-                case_no=case.case_no,
-                action=ActionIn(
-                    action="accept", version=case.version, payload={"paper_checked": paper}
-                ),
+    def run(first: int, last: int) -> float:
+        started = time.perf_counter()
+        for i in range(first, last):
+            data = CaseCreate(
+                item_code=item_code,
+                applicant=ApplicantIn(phone="13995400000"),
+                form=form,
+                materials=[
+                    MaterialIn(requirement_id=r, upload_id=u)
+                    for r, u in zip(required, uploads[i], strict=True)
+                ],
             )
-    return n / (time.perf_counter() - started)
+            with transaction(url) as session:
+                case = service.submit_case(session, actor=applicant, data=data)
+            with transaction(url) as session:
+                # The clerk has the paper of whatever shared data could not confirm.
+                paper = [v.id for v in case.verifications if v.ask_for_paper]
+                service.act(
+                    session,
+                    actor=clerk,
+                    case_no=case.case_no,
+                    action=ActionIn(
+                        action="accept", version=case.version, payload={"paper_checked": paper}
+                    ),
+                )
+        return time.perf_counter() - started
+
+    return run
 
 
-def run_baseline(url: str, n: int) -> float:
+def prepare_baseline(url: str) -> Callable[[int, int], float]:
+    """The bare tables; returns a function that writes cases ``first`` to ``last`` - 1."""
     from tongban.db import get_engine
 
     engine = get_engine(url)
@@ -178,41 +187,64 @@ def run_baseline(url: str, n: int) -> float:
                 " requirement_id INTEGER, upload_id INTEGER, status VARCHAR(16))"
             )
         )
-    started = time.perf_counter()
-    for i in range(n):
-        with engine.begin() as conn:
-            conn.execute(
-                text("INSERT INTO bench_case VALUES (:i, :no, 'submitted', 1, '{}')"),
-                {"i": i, "no": f"B-{i:06d}"},
-            )
-            conn.execute(
-                text("INSERT INTO bench_material VALUES (:i, :i, 1, :i, 'submitted')"),
-                {"i": i},
-            )
-            conn.execute(
-                text("INSERT INTO bench_event VALUES (:e, :i, 1, 'submit', '')"),
-                {"e": 2 * i, "i": i},
-            )
-        with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "UPDATE bench_case SET state='in_review', version=version+1"
-                    " WHERE id=:i AND version=1"
-                ),
-                {"i": i},
-            )
-            conn.execute(
-                text("INSERT INTO bench_event VALUES (:e, :i, 2, 'accept', '')"),
-                {"e": 2 * i + 1, "i": i},
-            )
-            conn.execute(text("INSERT INTO bench_task VALUES (:i, :i, 'D', 'pending')"), {"i": i})
-    return n / (time.perf_counter() - started)
+
+    def run(first: int, last: int) -> float:
+        started = time.perf_counter()
+        for i in range(first, last):
+            _bare_case(engine, i)
+        return time.perf_counter() - started
+
+    return run
+
+
+def _bare_case(engine: Any, i: int) -> None:
+    """One case in bare SQL: submit (case, material, event), then accept."""
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO bench_case VALUES (:i, :no, 'submitted', 1, '{}')"),
+            {"i": i, "no": f"B-{i:06d}"},
+        )
+        conn.execute(
+            text("INSERT INTO bench_material VALUES (:i, :i, 1, :i, 'submitted')"),
+            {"i": i},
+        )
+        conn.execute(
+            text("INSERT INTO bench_event VALUES (:e, :i, 1, 'submit', '')"),
+            {"e": 2 * i, "i": i},
+        )
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE bench_case SET state='in_review', version=version+1"
+                " WHERE id=:i AND version=1"
+            ),
+            {"i": i},
+        )
+        conn.execute(
+            text("INSERT INTO bench_event VALUES (:e, :i, 2, 'accept', '')"),
+            {"e": 2 * i + 1, "i": i},
+        )
+        conn.execute(text("INSERT INTO bench_task VALUES (:i, :i, 'D', 'pending')"), {"i": i})
+
+
+def measure(url: str, n: int, rounds: int) -> tuple[float, float]:
+    """(tongban cases/s, bare SQL cases/s), measured in alternating rounds of n / rounds
+    cases each: on a shared machine the load swings within a run, and two long
+    measurements one after the other would each catch a different load."""
+    ours, bare = prepare_tongban(url, n), prepare_baseline(url)
+    ours_seconds = bare_seconds = 0.0
+    bounds = [n * r // rounds for r in range(rounds + 1)]
+    for first, last in itertools.pairwise(bounds):
+        ours_seconds += ours(first, last)
+        bare_seconds += bare(first, last)
+    return n / ours_seconds, n / bare_seconds
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["TONGBAN_STORAGE_DIR"] = str(Path(tmp) / "files")
@@ -222,8 +254,7 @@ def main() -> int:
         for backend in args.backends.split(","):
             url = make_database(backend, Path(tmp))
             try:
-                ours = run_tongban(url, args.cases)
-                base = run_baseline(url, args.cases)
+                ours, base = measure(url, args.cases, args.rounds)
             finally:
                 drop_database(url)
             ratio = ours / base

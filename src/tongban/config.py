@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     # published maximum merge delay (docs/audit.md, "Queued appends"); "queue" queues
     # every append, "direct" integrates in the writer's transaction when the head is free.
     audit_max_merge_delay_seconds: float = 2.0
-    audit_append: str = "direct"  # or "queue"
+    audit_append: str = "direct"  # or "queue"; "wait" waits for the head (as before 0013)
     # Misuse alerts (rules first; docs/audit.md explains each).
     alert_window_minutes: int = 60
     alert_bulk_persons: int = 200  # distinct persons one account reads in the window

@@ -88,9 +88,10 @@ def head_if_free(session: Session) -> HeadValues | None:
     PostgreSQL the lock is asked with SKIP LOCKED: a writer never waits for another
     writer's append — it queues, and whoever holds or next takes the head integrates.
     """
-    if get_settings().audit_append == "queue":
+    mode = get_settings().audit_append
+    if mode == "queue":
         return None
-    if session.get_bind().dialect.name != "postgresql":
+    if mode == "wait" or session.get_bind().dialect.name != "postgresql":
         return repository.lock_head_values(session)
     return repository.try_lock_head_values(session)
 
