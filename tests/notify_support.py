@@ -32,7 +32,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -46,15 +45,10 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from server_support import free_port
 from tongban.config import get_settings
 
 SENDER = "tongban@notify.test"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 
+import server_support
 from conftest import _create_pg_database, _drop_pg_database
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -55,27 +47,5 @@ def cli(*args: str, env: dict[str, str], timeout: float = 600) -> subprocess.Com
 @contextmanager
 def serving(env: dict[str, str], *, workers: int = 1, log: Path | None = None) -> Iterator[str]:
     """`tongban serve` on a free port until the block ends; its output to ``log``."""
-    port = free_port()
-    command = [sys.executable, "-m", "tongban.cli", "serve", "--port", str(port)]
-    command += ["--workers", str(workers)]
-    sink = log.open("wb") if log is not None else subprocess.DEVNULL
-    process = subprocess.Popen(command, env=env, stdout=sink, stderr=sink)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None:
-                pytest.fail("tongban serve exited early")
-            time.sleep(0.1)
-        else:
-            pytest.fail("tongban serve did not start")
+    with server_support.serving(env, workers=workers, log=log) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        if log is not None and hasattr(sink, "close"):
-            sink.close()

@@ -6,11 +6,6 @@ account for anybody else: the admin signs in from another loopback address."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +15,8 @@ from typing import Any
 
 import httpx
 
+import server_support
+from server_support import server_env
 from tongban.access import login_limits
 from tongban.config import get_settings
 
@@ -27,36 +24,10 @@ PASSWORD = "Demo@2026"
 PARALLEL = 30
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def serving(database_url: str, var: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "TONGBAN_DATABASE_URL": database_url}
-    env["TONGBAN_STORAGE_DIR"] = str(var / "files")
-    log_path = var / "server.log"
-    command = [sys.executable, "-m", "tongban.cli", "serve", "--port", str(port)]
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, log_path.read_text()[-3000:]
-            assert time.monotonic() < deadline, log_path.read_text()[-3000:]
-            try:
-                httpx.get(base + "/login", timeout=2)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with server_support.serving(server_env(database_url, var), log=var / "server.log") as base:
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def _sign_in(base: str, username: str, password: str, source: str = "127.0.0.1") -> Any:

@@ -7,7 +7,6 @@ S3-compatible server can be installed on the test machines from Debian or PyPI.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 from moto.server import ThreadedMotoServer
 
+from server_support import free_port
 from tongban.cases.storage import S3Storage
 from tongban.config import Settings, get_settings
 from tongban.errors import DomainError
@@ -26,16 +26,9 @@ ID_NUMBER = make_id_number("640425", date(1982, 11, 30), 61)
 SCAN = b"%PDF-1.4\n(" + ID_NUMBER.encode() + b" 13912345678)\n%%EOF\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     yield f"http://127.0.0.1:{port}"

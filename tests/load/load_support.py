@@ -1,14 +1,9 @@
-"""A real `tongban serve` on loopback for the burst tests, and a client that fires many
-requests at once and keeps every answer's status and latency."""
+"""A real `tongban serve` on loopback for the burst tests (tests/server_support.py), and a
+client that fires many requests at once and keeps every answer's status and latency."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -17,63 +12,18 @@ from pathlib import Path
 
 import httpx
 
+import server_support
+from server_support import Server, free_port, server_env
+
 DEMO_PASSWORD = "Demo@2026"  # the demo users' password (src/tongban/demo/users.json)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@dataclass
-class Server:
-    """A running `tongban serve`: its address and process (the leader of its own process
-    group, so that a test can kill it together with its workers)."""
-
-    base: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def kill_hard(self) -> None:
-        """`kill -9` of the server and every worker, as a power cut would end them."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=20)
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-
 def start(database_url: str, var: Path, *, workers: int) -> Server:
-    """`tongban serve --workers N` on a free port of 127.0.0.1 (the database is ready);
-    the same ``var`` after a restart finds the same files."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "TONGBAN_DATABASE_URL": database_url,
-        "TONGBAN_STORAGE_DIR": str(var / "files"),
-    }
-    command = [sys.executable, "-m", "tongban.cli", "serve", "--port", str(port)]
-    command += ["--workers", str(workers)]
-    log_path = var / f"server-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    server = Server(f"http://127.0.0.1:{port}", process, log_path)
-    try:
-        _wait_until_ready(server.base, process, log_path)
-    except BaseException:
-        server.stop()
-        raise
-    return server
+    """`tongban serve --workers N` on ``database_url`` (ready); the same ``var`` after a
+    restart finds the same files."""
+    return server_support.start(
+        server_env(database_url, var), workers=workers, log=var / f"server-{free_port()}.log"
+    )
 
 
 @contextmanager
@@ -84,20 +34,6 @@ def serving(database_url: str, var: Path, *, workers: int) -> Iterator[str]:
         yield server.base
     finally:
         server.stop()
-
-
-def _wait_until_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"tongban serve exited early:\n{log.read_text()[-4000:]}")
-        try:
-            if httpx.get(base + "/api/v1/items?size=1", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"tongban serve did not start:\n{log.read_text()[-4000:]}")
 
 
 def bearer(base: str, username: str, password: str = DEMO_PASSWORD) -> dict[str, str]:

@@ -4,17 +4,16 @@ file, uvicorn on a free loopback port, and Debian's Chromium (never a downloaded
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+
+import server_support
 
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRE = os.environ.get("TONGBAN_REQUIRE_BROWSER") == "1"
@@ -46,12 +45,6 @@ DEMO_SETUP = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def require_chromium() -> None:
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is not installed (apt-get install chromium)"
@@ -76,49 +69,19 @@ def running_server(
     }
     # Schema and data in a child process, so this process's engines stay untouched.
     subprocess.run([sys.executable, "-c", setup], env=env, check=True, timeout=600)
-    port = free_port()
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "tongban.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
-    ]
+    app = server_support.start(env, log=var / "server.log")
+    workers: list[subprocess.Popen[bytes]] = []
     if worker:
         command = [sys.executable, "-m", "tongban.cli", "worker", "--interval", "0.5"]
-        processes.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL))
-    base = f"http://127.0.0.1:{port}"
+        workers.append(subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL))
+    base = app.base
     try:
-        _wait_for(base, processes[0])
         yield base
     finally:
-        for process in processes:
+        for process in workers:
             process.terminate()
             process.wait(timeout=10)
-
-
-def _wait_for(base: str, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(150):
-        try:
-            if httpx.get(base + "/", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            pytest.fail("uvicorn exited early")
-        time.sleep(0.2)
-    pytest.fail("server did not start")
+        app.stop()
 
 
 def fill_dibao_form(
