@@ -215,3 +215,14 @@ def test_the_server_thread_integrates_within_the_merge_delay(queued: str) -> Non
         worker.stop()
     assert [row["seq"] for row in rows(queued)] == [1, 2, 3, 4, 5, 6]
     assert verify(queued).ok
+
+
+def test_the_status_says_what_is_queued_and_the_merge_delay(queued: str) -> None:
+    append(queued, batches=1, per_batch=4)
+    with transaction(queued) as session:
+        status = service.audit_status(session)
+    assert (status.tree_size, status.queued, status.max_merge_delay_seconds) == (0, 4, 2.0)
+    service.integrate_pending(queued)
+    with transaction(queued) as session:
+        status = service.audit_status(session)
+    assert (status.tree_size, status.queued) == (4, 0)

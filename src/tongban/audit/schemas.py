@@ -137,3 +137,7 @@ class AuditStatusRead(BaseModel):
     verifications: list[VerificationRead]
     checkpoints: list[CheckpointRead]
     alerts: dict[str, int] = Field(default_factory=dict, description="alerts by status")
+    queued: int = Field(0, description="entries queued, not yet integrated into the tree")
+    max_merge_delay_seconds: float = Field(
+        0.0, description="queued entries are in the tree within this many seconds"
+    )

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from tongban.access import service as access_service
 from tongban.access.rules import ROLE_LABELS_ZH, STAFF_ROLES, Actor, Role
-from tongban.audit import repository
+from tongban.audit import queue, repository
 from tongban.audit import rules as audit_rules
 from tongban.audit.schemas import (
     AccessPage,
@@ -20,6 +20,7 @@ from tongban.audit.schemas import (
     DataAccessRead,
     VerificationRead,
 )
+from tongban.config import get_settings
 from tongban.errors import Forbidden, NotFound
 from tongban.exchange.elements import load_registry
 from tongban.privacy import crypto
@@ -162,4 +163,6 @@ def audit_status(session: Session, *, recent: int = 10) -> AuditStatusRead:
             CheckpointRead.model_validate(c) for c in repository.latest_checkpoints(session, recent)
         ],
         alerts=repository.alert_counts_by_status(session),
+        queued=queue.pending_count(session),
+        max_merge_delay_seconds=get_settings().audit_max_merge_delay_seconds,
     )
