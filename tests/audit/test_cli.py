@@ -90,3 +90,18 @@ def test_public_key_prints_the_signing_key(log: str) -> None:
     assert code == 0 and output.startswith("current ed25519 ")
     _, _, key_id, public = output.split()[:4]
     assert len(key_id) == 16 and len(bytes.fromhex(public)) == 32
+
+
+def test_integrate_and_verify_report_queued_entries(
+    clean_db: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TONGBAN_DATABASE_URL", clean_db)
+    with audit_settings(monkeypatch, tmp_path, audit_append="queue"):
+        append(clean_db, batches=2, per_batch=3)
+        code, output = invoke("verify")
+        assert code == 0 and "log intact: 0 entries" in output
+        assert "6 queued entries awaiting integration" in output and "2 s" in output
+        code, output = invoke("integrate")
+        assert code == 0 and "integrated 6 queued entries" in output
+        code, output = invoke("verify")
+        assert code == 0 and "log intact: 6 entries" in output and "queued" not in output
