@@ -46,6 +46,8 @@ def test_statuses_follow_from_the_route(document: dict[str, Any]) -> None:
     }  # fmt: skip
     # An audited lookup by query code: throttled (429); the router adds 404 (wrong code).
     assert errors(document, "get", "/progress") == {404, 422, 429}
+    throttled = operation(document, "get", "/progress")["responses"]["429"]
+    assert throttled["headers"]["Retry-After"]["schema"]["type"] == "integer"
     # An optional actor: a stale token is refused (401), but no permission is needed.
     assert errors(document, "get", "/complaints/{complaint_no}") == {401, 404, 422, 429}
     # What only the router knows stays: 415 on uploads, 503 on exchange checks.

@@ -48,6 +48,10 @@ DESCRIPTIONS: dict[int, str] = {
     504: "a remote register did not answer in time",
 }
 BEARER = "bearer"
+RETRY_AFTER = {
+    "description": "seconds to wait before trying again",
+    "schema": {"type": "integer", "minimum": 1},
+}
 
 
 def derived_statuses(route: APIRoute, method: str) -> set[int]:
@@ -125,6 +129,8 @@ def _set_error_responses(
         entry = responses.setdefault(str(status), {})
         entry.setdefault("description", DESCRIPTIONS.get(status, "error"))
         entry.setdefault("content", {"application/json": {"schema": ERROR_REF}})
+        if status == 429:
+            entry.setdefault("headers", {"Retry-After": RETRY_AFTER})
     operation["responses"] = dict(sorted(responses.items()))
 
 
