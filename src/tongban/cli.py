@@ -183,10 +183,11 @@ def demo_run(
         os.environ["TONGBAN_SMS_GATEWAY"] = "demo"  # a configured gateway (.env) wins
         get_settings.cache_clear()
     demo_load()
-    # The background work in this process too (every second for the demo), so the demo
-    # needs no second process; a separate `tongban worker` would refuse to start beside it.
+    # The background work in this process too (messages every second), so the demo needs
+    # no second process; a separate `tongban worker` would refuse to start beside it.
     register_handlers()  # the sweeps' warnings become notifications before the app starts
-    background = CountyWorker(get_settings().database_url, schedule(interval=1.0)).start()
+    tasks = schedule(get_settings().worker_interval_seconds, delivery=1.0)
+    background = CountyWorker(get_settings().database_url, tasks).start()
     typer.echo(f"\n打开 / open http://{host}:{port}/")
     if get_settings().sms_gateway == "demo":
         typer.echo(f"演示短信 / demo SMS: http://{host}:{port}/demo/sms")

@@ -67,6 +67,8 @@ class CountyWorker:
             timezone=UTC,
         )
         self._running = {task.name: threading.Lock() for task in self.tasks}
+        # APScheduler logs every run at INFO; run_task logs the runs that did something.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
         self._lock_file: IO[str] | None = None
 
     def start(self) -> CountyWorker:

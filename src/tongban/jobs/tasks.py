@@ -75,11 +75,12 @@ DELIVERY_SECONDS = 5.0  # notifications also go out at once where the runner all
 STALE_UPLOAD_SECONDS = 3600.0
 
 
-def schedule(interval: float) -> tuple[Periodic, ...]:
-    """Every periodic task; ``interval`` is the sweeps' period (the worker's setting)."""
+def schedule(interval: float, *, delivery: float | None = None) -> tuple[Periodic, ...]:
+    """Every periodic task; ``interval`` is the sweeps' period (the worker's setting),
+    ``delivery`` the outbox's (default: DELIVERY_SECONDS, or ``interval`` if shorter)."""
     return (
         Periodic("integrate_audit", integrate_audit, AUDIT_SECONDS),
-        Periodic(DELIVERY_TASK, deliver_notifications, min(DELIVERY_SECONDS, interval)),
+        Periodic(DELIVERY_TASK, deliver_notifications, delivery or min(DELIVERY_SECONDS, interval)),
         Periodic("warn_case_deadlines", warn_case_deadlines, interval),
         Periodic("sweep_complaints", sweep_complaints, interval),
         Periodic("remove_stale_uploads", remove_stale_uploads, STALE_UPLOAD_SECONDS),
