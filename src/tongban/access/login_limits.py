@@ -146,7 +146,7 @@ def locked_until(session: Session, account_ref: str) -> datetime | None:
             LoginThrottle.locked_until > moment,
         )
     )
-    return max(ends, default=None)
+    return max((end for end in ends if end is not None), default=None)
 
 
 def account_ref(account: str) -> str:
