@@ -60,14 +60,14 @@ def test_kept_until_the_version_changes() -> None:
     assert catalog.builds == 3
 
 
-def test_private_cookie_setting_and_failed_answers_are_never_kept() -> None:
+def test_private_cookie_setting_failed_and_large_answers_are_never_kept() -> None:
     catalog = Catalog()
     client = _app(catalog)
     client.get("/page")  # the path is now known
-    for query in ("private=1", "cookie=1", "status=404"):
+    for query in ("private=1", "cookie=1", "status=404", "size=600000"):
         for _ in range(3):
             client.get(f"/page?{query}")
-    assert catalog.builds == 10
+    assert catalog.builds == 13
 
 
 def test_a_client_that_has_the_answer_gets_304() -> None:

@@ -134,23 +134,27 @@ class SharedAnswers:
         """The app's answer, passed on and kept if it is shareable."""
         start: Message = {}
         chunks: list[bytes] = []
-        complete = False
+        size = 0
+        wanted = complete = False
 
         async def capture(message: Message) -> None:
-            nonlocal start, complete
+            nonlocal start, size, wanted, complete
             if message["type"] == "http.response.start":
-                start = message
-            elif message["type"] == "http.response.body":
+                # The endpoint has returned: marked or not, it decided (a download is not held).
+                start, wanted = message, bool(scope.get(SHAREABLE)) and message["status"] == 200
+            elif message["type"] == "http.response.body" and wanted:
                 chunks.append(message.get("body", b""))
+                size += len(chunks[-1])
+                wanted = size <= MAX_ANSWER_BYTES
                 complete = not message.get("more_body", False)
             await send(message)
 
         await self.app(scope, receive, capture)
-        if not (scope.get(SHAREABLE) and complete and start.get("status") == 200):
+        if not (wanted and complete):
             return
         headers = [(bytes(k).lower(), bytes(v)) for k, v in start.get("headers", [])]
         body = b"".join(chunks)
-        if any(k == b"set-cookie" for k, _ in headers) or len(body) > MAX_ANSWER_BYTES:
+        if any(k == b"set-cookie" for k, _ in headers):
             return
         self.kept.learn(scope["path"])
         if version is not None:

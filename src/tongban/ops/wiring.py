@@ -11,8 +11,9 @@ from tongban.ops.settings import get_ops_settings
 
 
 def install(app: FastAPI) -> None:
-    """Call after the other middlewares (compression may wrap it): these go outside them, so that a
-    request refused by an inner one (413, a bad URL) is still counted and carries its id."""
+    """Call after the other middlewares: these go outside them, so that a request refused by
+    an inner one (413, a bad URL) or answered by one (a visitor's kept page,
+    ``web/page_cache.install``) is still counted and carries its id."""
     app.include_router(router)
     app.add_middleware(RequestMetricsMiddleware)
     app.add_middleware(RequestId)
