@@ -62,3 +62,21 @@ def test_the_precomputed_mac_is_the_entry_mac() -> None:
         for n in range(50):
             leaf = bytes([n]) * 32
             assert mac_of(leaf) == service.entry_mac(leaf.hex(), key)
+
+
+def test_verify_builds_the_same_bytes_from_rows_as_each_driver_gives_them() -> None:
+    """verify's fast path (cached runs of the JSON) against the encoder, for rows as
+    SQLite gives them (text times, JSON text, 0/1) and as PostgreSQL does (typed)."""
+    import json
+
+    from tongban.audit import verify
+
+    for entry in entries(2000):
+        typed = [entry[name] for name in service.HASHED_FIELDS]
+        as_sqlite = list(typed)
+        as_sqlite[1] = entry["at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        as_sqlite[11] = json.dumps(entry["fields"])
+        as_sqlite[15] = None if entry["related"] is None else int(entry["related"])
+        expected = service.canonical(entry)
+        for row in (typed, as_sqlite):
+            assert verify._canonical_of_row((*row, "", "")) == expected

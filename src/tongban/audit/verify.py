@@ -194,11 +194,11 @@ def check(session: Session, *, witness_file: Path | None = None) -> VerifyReport
     # only when the range fails (to name the entry) or is not covered by one yet.
     unsigned: list[tuple[int, bytes, str]] = []
     last = head_size if head_size is not None else 1 << 62
-    canonical_of_row, hexed = _canonical_of_row, bytes.hex
+    leaf_input, hexed = _leaf_input, bytes.hex
     for row in repository.stream_entry_values(session, COLUMNS):
         seq = row[0]
         # The usual entry, inline; anything else goes to _entry, which says what is wrong.
-        leaf = sha256(b"\x00" + canonical_of_row(row)).digest() if seq == size + 1 else None
+        leaf = sha256(leaf_input(row)).digest() if seq == size + 1 else None
         if leaf is None or seq > last or hexed(leaf) != row[17]:
             _, problem = _entry(row, size + 1, head_size, mac_of)
             break
@@ -331,6 +331,11 @@ _canonical: Any = service.canonical_values  # called with the row's slices
 
 
 def _canonical_of_row(row: Sequence[Any]) -> bytes:
+    """``service.canonical`` of a row as the driver gives it (COLUMNS order)."""
+    try:
+        return _leaf_input_fast(row)[1:]
+    except (TypeError, ValueError, IndexError):  # another type than the column's
+        pass
     related = row[15]
     try:
         return _canonical(
@@ -348,6 +353,75 @@ def _canonical_of_row(row: Sequence[Any]) -> bytes:
         if isinstance(row[11], str):
             values["fields"] = json.loads(row[11])
         return service.canonical(values)
+
+
+# Runs of the canonical JSON that repeat from entry to entry (the same reader, action and
+# purpose), built once by the same quoting and kept: a log holds few distinct ones.
+_ACTOR_RUNS: dict[tuple[Any, ...], str] = {}
+_PURPOSE_RUNS: dict[tuple[Any, ...], str] = {}
+_RUNS_KEPT = 4096
+_quote = json.encoder.encode_basestring
+
+
+def _actor_run(key: tuple[Any, ...]) -> str:
+    user_id, username, name, role, department, action = key
+    if not (user_id is None or type(user_id) is int):
+        raise TypeError("actor_user_id must be an integer")
+    user = "null" if user_id is None else int.__repr__(user_id)
+    dept = "null" if department is None else _quote(department)
+    run = (  # with the RFC 6962 leaf prefix: the bytes are hashed as they are built
+        f'\x00{{"action":{_quote(action)},"actor_department_code":{dept},'
+        f'"actor_name":{_quote(name)},"actor_role":{_quote(role)},'
+        f'"actor_user_id":{user},"actor_username":{_quote(username)},'
+    )
+    if len(_ACTOR_RUNS) < _RUNS_KEPT:
+        _ACTOR_RUNS[key] = run
+    return run
+
+
+def _purpose_run(key: tuple[Any, ...]) -> str:
+    code, text, result, related = key
+    flag = "null" if related is None else ("true" if related else "false")  # 0/1 on SQLite
+    run = (
+        f'"purpose_code":{_quote(code)},"purpose_text":{_quote(text)},'
+        f'"related":{flag},"result":{_quote(result)},'
+    )
+    if len(_PURPOSE_RUNS) < _RUNS_KEPT:
+        _PURPOSE_RUNS[key] = run
+    return run
+
+
+def _leaf_input(row: Sequence[Any]) -> bytes:
+    """0x00 ‖ the canonical bytes of a row (COLUMNS order): what its leaf hash covers."""
+    try:
+        return _leaf_input_fast(row)
+    except (TypeError, ValueError, IndexError):  # another type than the column's
+        return b"\x00" + _canonical_of_row(row)
+
+
+def _leaf_input_fast(row: Sequence[Any]) -> bytes:
+    """0x00 ‖ the canonical bytes of a row from cached runs and five quoted values; raises
+    TypeError (→ the general path) on any value of an unexpected type."""
+    seq, at = row[0], row[1]
+    if type(seq) is not int:
+        raise TypeError("seq must be an integer")
+    actor_key = row[2:8]
+    actor = _ACTOR_RUNS.get(actor_key) or _actor_run(actor_key)
+    purpose_key = row[12:16]
+    purpose = _PURPOSE_RUNS.get(purpose_key) or _purpose_run(purpose_key)
+    if type(at) is str and len(at) == 26 and at[10] == " ":  # SQLite's UTC text
+        at_iso = f"{at[:10]}T{at[11:]}+00:00"
+    else:
+        at_iso = _at_iso(at)
+    client, person = row[16], row[10]
+    return (
+        f'{actor}"at":{_quote(at_iso)},'
+        f'"client_addr":{"null" if client is None else _quote(client)},'
+        f'"fields":[{_fields(row[11])}],'
+        f'"person_ref":{"null" if person is None else _quote(person)},'
+        f'{purpose}"seq":{int.__repr__(seq)},'
+        f'"subject_kind":{_quote(row[8])},"subject_ref":{_quote(row[9])}}}'
+    ).encode()
 
 
 def _at_iso(value: Any) -> str:
