@@ -357,13 +357,13 @@ def _canonical_of_row(row: Sequence[Any]) -> bytes:
 
 # Runs of the canonical JSON that repeat from entry to entry (the same reader, action and
 # purpose), built once by the same quoting and kept: a log holds few distinct ones.
-_ACTOR_RUNS: dict[tuple[Any, ...], str] = {}
-_PURPOSE_RUNS: dict[tuple[Any, ...], str] = {}
+_ACTOR_RUNS: dict[Any, str] = {}  # keyed by row slices (tuples)
+_PURPOSE_RUNS: dict[Any, str] = {}
 _RUNS_KEPT = 4096
 _quote = json.encoder.encode_basestring
 
 
-def _actor_run(key: tuple[Any, ...]) -> str:
+def _actor_run(key: Any) -> str:
     user_id, username, name, role, department, action = key
     if not (user_id is None or type(user_id) is int):
         raise TypeError("actor_user_id must be an integer")
@@ -379,7 +379,7 @@ def _actor_run(key: tuple[Any, ...]) -> str:
     return run
 
 
-def _purpose_run(key: tuple[Any, ...]) -> str:
+def _purpose_run(key: Any) -> str:
     code, text, result, related = key
     flag = "null" if related is None else ("true" if related else "false")  # 0/1 on SQLite
     run = (
