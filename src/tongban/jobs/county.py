@@ -67,8 +67,10 @@ class CountyWorker:
             timezone=UTC,
         )
         self._running = {task.name: threading.Lock() for task in self.tasks}
-        # APScheduler logs every run at INFO; run_task logs the runs that did something.
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        # APScheduler logs every run at INFO, and a tick skipped because the previous run
+        # is still going (max_instances) as a WARNING: both expected; run_task logs the runs
+        # that did something and every failure.
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
         self._lock_file: IO[str] | None = None
 
     def start(self) -> CountyWorker:

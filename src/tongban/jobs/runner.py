@@ -27,8 +27,7 @@ def configure_logging() -> None:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    for library in ("procrastinate", "apscheduler"):
-        logging.getLogger(library).setLevel(logging.WARNING)
+    logging.getLogger("procrastinate").setLevel(logging.WARNING)
     if get_ops_settings().log_format == "json":
         use_json_logs()
 
