@@ -153,6 +153,12 @@ def _printable(name: str) -> str:
     return "".join(f"U+{ord(c):04X}" if has_forbidden_character(c) else c for c in name)[:64]
 
 
+_CSP = (
+    b"default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    b"script-src 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp, hsts: bool) -> None:
         self.app = app
@@ -166,13 +172,9 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                is_docs = scope.get("path", "").startswith(("/docs", "/redoc"))
-                csp = (
-                    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                    "script-src 'self'; form-action 'self'; frame-ancestors 'none'"
-                )
-                if not is_docs:
-                    headers.append((b"content-security-policy", csp.encode()))
+                # A page with a policy of its own (/docs: a stricter one) keeps it.
+                if not any(name.lower() == b"content-security-policy" for name, _ in headers):
+                    headers.append((b"content-security-policy", _CSP))
                 headers.append((b"x-content-type-options", b"nosniff"))
                 headers.append((b"x-frame-options", b"DENY"))
                 headers.append((b"referrer-policy", b"same-origin"))
